@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The wire contract between the kernel side (bpf/) and the daemon (src/).
+ *
+ * This header, with counters.h, is the only thing src/ includes from bpf/. It compiles
+ * both as BPF C (types from bpf/include/kernel_types.h) and as userspace C (linux/types.h).
+ * tests/unit/test_abi.c pins every size and offset below; docs/event-abi.md explains the
+ * rules for changing them. Bump SK_ABI_VERSION on any layout change.
+ *
+ * Every record in the ring buffer starts with struct sk_hdr. hdr.size is the whole record,
+ * header and trailing variable data included. Variable data (paths, argv, socket
+ * addresses) follows the fixed part, blob after blob, each length given in the fixed part.
+ * Strings in blobs carry their terminating NUL inside the length; argv is the NUL-separated
+ * argument area exactly as the kernel keeps it.
+ *
+ *   0        8        12     14   15   16       20       24
+ *   +--------+--------+------+----+----+--------+--------+---------- ... ----+--- ... ---+
+ *   | ts_ns  | size   | type |abi |flg | pid    | tid    | fixed part        | blobs     |
+ *   +--------+--------+------+----+----+--------+--------+---------- ... ----+--- ... ---+
+ */
+#ifndef SAKER_ABI_EVENTS_H
+#define SAKER_ABI_EVENTS_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+#define SK_ABI_VERSION 1
+
+/* Syscall ids the in-kernel bitmap can hold. x86-64 ids are below 512 (x32 ids have bit 30
+ * set and are never in the map). */
+#define SK_NR_SYSCALLS 512
+#define SK_BITMAP_WORDS (SK_NR_SYSCALLS / 64)
+
+/* Limits of variable data. A path is cut at PATH_MAX like the kernel cuts it. argv is cut at
+ * 4 KiB: enough for any shell command line worth reading in an alert, and it keeps an exec
+ * record within one page of the ring. Anything cut sets SK_F_TRUNC in hdr.flags. */
+#define SK_PATH_MAX 4096
+#define SK_ARGV_MAX 4096
+#define SK_SOCKADDR_MAX 128
+/* No record is larger than this; the per-CPU scratch buffer is twice this so the verifier
+ * can prove every bounded copy stays inside it. */
+#define SK_RECORD_MAX 16384
+#define SK_SCRATCH_SIZE (2 * SK_RECORD_MAX)
+
+/* hdr.type */
+enum sk_event_type {
+	SK_EV_SYSCALL = 1, /* a syscall's exit: struct sk_syscall_ev */
+	SK_EV_FORK = 2,    /* sched_process_fork: struct sk_fork_ev */
+	SK_EV_EXEC = 3,    /* sched_process_exec: struct sk_exec_ev */
+	SK_EV_EXIT = 4,    /* sched_process_exit: struct sk_exit_ev */
+	SK_EV_MAX
+};
+
+/* hdr.flags */
+enum sk_record_flags {
+	SK_F_TRUNC = 1 << 0,     /* some variable data was cut at its limit */
+	SK_F_READ_FAIL = 1 << 1, /* some user or kernel memory could not be read */
+};
+
+struct sk_hdr {
+	__u64 ts_ns; /* CLOCK_BOOTTIME nanoseconds */
+	__u32 size;  /* whole record, header and blobs included */
+	__u16 type;  /* enum sk_event_type */
+	__u8 abi;    /* SK_ABI_VERSION */
+	__u8 flags;  /* enum sk_record_flags */
+	__u32 pid;   /* thread group id of the task the event is about (the caller) */
+	__u32 tid;   /* thread id */
+};
+
+/*
+ * SK_EV_SYSCALL: one record at a syscall's exit, arguments and return value together.
+ * args[] are the six argument registers as the caller passed them (x86-64: di, si, dx,
+ * r10, r8, r9), read at exit from the saved registers. Blobs by syscall:
+ *   open, openat, creat       blob0 = path (as passed, NUL-terminated)
+ *   openat2                   blob0 = path, blob1 = struct open_how (24 bytes)
+ *   execve, execveat          on failure: blob0 = filename, blob1 = argv; on success no
+ *                             blobs: the SK_EV_EXEC record just before carries the image
+ *   clone3                    blob0 = struct clone_args.flags (8 bytes)
+ *   connect                   blob0 = the sockaddr passed, blob1 = struct sk_sock_tuple
+ *   accept, accept4           blob0 = the peer sockaddr returned (if asked for),
+ *                             blob1 = struct sk_sock_tuple of the new socket
+ *   anything else             no blobs
+ */
+struct sk_syscall_ev {
+	struct sk_hdr hdr;
+	__s64 ret;
+	__u64 args[6];
+	__u16 nr; /* syscall id (x86-64 numbering) */
+	__u16 blob_len[2];
+	__u16 _pad;
+};
+
+/* The kernel's view of a socket, read from the fd table at exit. Ports are in host byte
+ * order, addresses in network byte order (IPv4 in the first 4 bytes). For AF_UNIX only
+ * family and type are set. */
+struct sk_sock_tuple {
+	__u16 family;
+	__u16 type;  /* SOCK_STREAM, SOCK_DGRAM, ... */
+	__u16 sport; /* local */
+	__u16 dport; /* remote */
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+
+/* SK_EV_FORK: a new task (process or thread). hdr.pid/tid are the parent (the caller). */
+struct sk_fork_ev {
+	struct sk_hdr hdr;
+	__u32 child_pid;
+	__u32 child_tid;
+	__u32 child_ppid; /* the child's real parent tgid (differs with CLONE_PARENT) */
+	__u32 flags;      /* SK_FORK_THREAD when the child shares the parent's thread group */
+	__u64 child_start_ns; /* the child's start time, CLOCK_BOOTTIME */
+	char comm[16];
+};
+
+#define SK_FORK_THREAD 1u
+
+/* SK_EV_EXEC: a task has a new image. hdr.pid/tid are the task after exec (a non-leader
+ * thread that execs takes over the leader's id: old_tid is the id it had). Followed by
+ * blob filename (as passed to exec, or /dev/fd/N for fd-based execs), then blob argv
+ * (read from the new image's argument area). */
+struct sk_exec_ev {
+	struct sk_hdr hdr;
+	__u32 old_tid;
+	__u32 ppid;
+	__u32 uid;
+	__u32 gid;
+	__u32 euid;
+	__u32 egid;
+	__u32 loginuid;
+	__u16 filename_len;
+	__u16 argv_len;
+	__u64 cgroup_id;
+	__u64 start_ns; /* process start time, CLOCK_BOOTTIME */
+	char comm[16];
+};
+
+/* SK_EV_EXIT: a task ended. */
+struct sk_exit_ev {
+	struct sk_hdr hdr;
+	__s32 exit_code; /* as wait(2) reports it: status << 8 | signal */
+	__u32 flags;     /* SK_EXIT_GROUP_DEAD when the whole process is gone */
+};
+
+#define SK_EXIT_GROUP_DEAD 1u
+
+#endif /* SAKER_ABI_EVENTS_H */

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Sockets: connect and accept exits, with the caller's sockaddr and the kernel's view of
+ * the socket read through the task's fd table. */
+#ifndef SAKER_NET_BPF_H
+#define SAKER_NET_BPF_H
+
+#include "emit.bpf.h"
+#include "syscall_ids.h"
+#include <bpf/bpf_endian.h>
+
+#define SK_S_IFMT 0170000
+#define SK_S_IFSOCK 0140000
+#define SK_AF_UNIX 1
+#define SK_AF_INET 2
+#define SK_AF_INET6 10
+
+/* Fills t from the socket behind fd in the current task; returns 0 or -1. */
+static __always_inline int sock_tuple_read(struct sk_sock_tuple *t, long fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds, *f = NULL;
+	struct socket *sock;
+	struct sock *sk;
+
+	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+		return -1;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_core_read(&f, sizeof(f), &fds[fd]) || !f)
+		return -1;
+	if ((BPF_CORE_READ(f, f_inode, i_mode) & SK_S_IFMT) != SK_S_IFSOCK)
+		return -1;
+	sock = (struct socket *)BPF_CORE_READ(f, private_data);
+	t->type = BPF_CORE_READ(sock, type);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return -1;
+	t->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (t->family == SK_AF_INET) {
+		__be32 a;
+
+		a = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__builtin_memcpy(t->saddr, &a, 4);
+		a = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__builtin_memcpy(t->daddr, &a, 4);
+	} else if (t->family == SK_AF_INET6) {
+		BPF_CORE_READ_INTO(t->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(t->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	}
+	if (t->family == SK_AF_INET || t->family == SK_AF_INET6) {
+		t->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		t->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	}
+	return 0;
+}
+
+static __always_inline int on_sock_exit(struct sk_counters *c, struct sk_syscall_ev *ev,
+					u8 *buf, u16 nr)
+{
+	u32 off = sizeof(*ev), n = 0;
+	long fd;
+
+	if (nr == SK_NR_connect) {
+		/* connect(fd, addr, addrlen) */
+		n = copy_user_mem(buf, off, (u32)ev->args[2], SK_SOCKADDR_MAX,
+				  (const void *)ev->args[1]);
+		fd = (long)(int)ev->args[0];
+	} else {
+		/* accept(fd, addr, addrlen *) / accept4(..., flags): the peer address, if the
+		 * caller asked for it and the call succeeded. */
+		u32 alen = 0;
+
+		if (ev->ret >= 0 && ev->args[1] && ev->args[2] &&
+		    !bpf_probe_read_user(&alen, sizeof(alen), (const void *)ev->args[2]))
+			n = copy_user_mem(buf, off, alen, SK_SOCKADDR_MAX,
+					  (const void *)ev->args[1]);
+		fd = ev->ret;
+	}
+	ev->blob_len[0] = n;
+	off += n;
+	if (fd >= 0) {
+		struct sk_sock_tuple *t = (struct sk_sock_tuple *)(buf + (off & (SK_RECORD_MAX - 1)));
+
+		__builtin_memset(t, 0, sizeof(*t));
+		if (sock_tuple_read(t, fd) == 0) {
+			ev->blob_len[1] = sizeof(*t);
+			off += sizeof(*t);
+		}
+	}
+	return record_send(c, buf, off);
+}
+
+#endif /* SAKER_NET_BPF_H */

@@ -1,0 +1,353 @@
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+#include "log.h"
+
+enum key_type { KEY_UINT, KEY_BOOL, KEY_ENUM, KEY_STRLIST };
+
+struct key {
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	unsigned min, max;         /* KEY_UINT bounds */
+	bool pow2;                 /* KEY_UINT must be a power of two */
+	const char *const *choices; /* KEY_ENUM: NULL-terminated names, value = index */
+	const char *help;
+};
+
+static const char *const log_levels[] = {"error", "warning", "info", "debug", NULL};
+static const char *const attach_modes[] = {"auto", "tp_btf", "raw_tp", NULL};
+
+#define OFF(f) offsetof(struct config, f)
+
+static const struct key keys[] = {
+	{"log_level", KEY_ENUM, OFF(log_level), 0, 0, false, log_levels,
+	 "least severe log message written to stderr: error, warning, info or debug"},
+	{"engine.ringbuf_size_mb", KEY_UINT, OFF(ringbuf_size_mb), 1, 1024, true, NULL,
+	 "size of the kernel-to-daemon ring buffer in MiB (a power of two)"},
+	{"engine.drain_interval_ms", KEY_UINT, OFF(drain_interval_ms), 1, 1000, false, NULL,
+	 "how often the daemon drains the ring buffer, in milliseconds"},
+	{"engine.attach", KEY_ENUM, OFF(attach), 0, 0, false, attach_modes,
+	 "program type for the tracepoints: auto (tp_btf, else raw_tp), tp_btf or raw_tp"},
+	{"base_syscalls.all", KEY_BOOL, OFF(syscalls_all), 0, 0, false, NULL,
+	 "capture every syscall, not only the ones rules and state need"},
+	{"base_syscalls.custom_set", KEY_STRLIST, OFF(custom_set), 0, 0, false, NULL,
+	 "syscall names to capture in addition; a name prefixed with '!' is removed"},
+	{"state.proc_table_size", KEY_UINT, OFF(proc_table_size), 64, 4194304, false, NULL,
+	 "most threads the process table holds before it evicts the oldest"},
+	{"stats_interval_s", KEY_UINT, OFF(stats_interval_s), 0, 86400, false, NULL,
+	 "log the event and drop counters every this many seconds (0: only at exit)"},
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->log_level = 2; /* info */
+	c->ringbuf_size_mb = 8;
+	c->drain_interval_ms = 1;
+	c->attach = ATTACH_AUTO;
+	c->proc_table_size = 262144;
+	c->stats_interval_s = 0;
+}
+
+void config_free(struct config *c)
+{
+	for (size_t i = 0; i < c->n_custom_set; i++)
+		free(c->custom_set[i]);
+	free(c->custom_set);
+	c->custom_set = NULL;
+	c->n_custom_set = 0;
+}
+
+static const struct key *key_find(const char *name)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static bool key_is_prefix(const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strncmp(keys[i].name, prefix, n) == 0 && keys[i].name[n] == '.')
+			return true;
+	return false;
+}
+
+/* Sets a scalar key from text; where names the source for messages. */
+static int key_set_scalar(struct config *c, const struct key *k, const char *v, const char *where)
+{
+	void *field = (char *)c + k->offset;
+
+	switch (k->type) {
+	case KEY_UINT: {
+		char *end;
+		unsigned long n;
+
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (!*v || *end || errno || v[0] == '-') {
+			log_error("%s: key '%s': expected a whole number, got '%s'", where, k->name, v);
+			return -1;
+		}
+		if (n < k->min || n > k->max) {
+			log_error("%s: key '%s': %lu is out of range (%u to %u)", where, k->name, n,
+				  k->min, k->max);
+			return -1;
+		}
+		if (k->pow2 && (n & (n - 1))) {
+			log_error("%s: key '%s': %lu is not a power of two", where, k->name, n);
+			return -1;
+		}
+		*(unsigned *)field = (unsigned)n;
+		return 0;
+	}
+	case KEY_BOOL:
+		if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on")) {
+			*(bool *)field = true;
+		} else if (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off")) {
+			*(bool *)field = false;
+		} else {
+			log_error("%s: key '%s': expected true or false, got '%s'", where, k->name, v);
+			return -1;
+		}
+		return 0;
+	case KEY_ENUM:
+		for (int i = 0; k->choices[i]; i++) {
+			if (strcasecmp(v, k->choices[i]) == 0) {
+				*(int *)field = i;
+				return 0;
+			}
+		}
+		if (k->choices == log_levels && strcasecmp(v, "warn") == 0) {
+			*(int *)field = 1;
+			return 0;
+		}
+		log_error("%s: key '%s': '%s' is not one of the allowed values", where, k->name, v);
+		return -1;
+	case KEY_STRLIST:
+		break;
+	}
+	log_error("%s: key '%s': expected a list", where, k->name);
+	return -1;
+}
+
+static void strlist_clear(struct config *c)
+{
+	config_free(c);
+}
+
+static int strlist_add(struct config *c, const char *v)
+{
+	char **n = realloc(c->custom_set, (c->n_custom_set + 1) * sizeof(*n));
+
+	if (!n)
+		return -1;
+	c->custom_set = n;
+	n[c->n_custom_set] = strdup(v);
+	if (!n[c->n_custom_set])
+		return -1;
+	c->n_custom_set++;
+	return 0;
+}
+
+struct walk {
+	struct config *c;
+	const char *path;
+	yaml_document_t *doc;
+	int errors;
+};
+
+static void walk_mapping(struct walk *w, yaml_node_t *map, const char *prefix);
+
+static void walk_value(struct walk *w, const char *name, yaml_node_t *v, unsigned line)
+{
+	const struct key *k = key_find(name);
+	char where[PATH_MAX + 32];
+
+	snprintf(where, sizeof(where), "%s:%u", w->path, line);
+	if (!k) {
+		if (v->type == YAML_MAPPING_NODE && key_is_prefix(name))
+			walk_mapping(w, v, name);
+		else
+			log_warn("%s: unknown key '%s' (ignored)", where, name);
+		return;
+	}
+	if (k->type == KEY_STRLIST) {
+		if (v->type == YAML_SCALAR_NODE && v->data.scalar.length == 0) {
+			strlist_clear(w->c);
+			return;
+		}
+		if (v->type != YAML_SEQUENCE_NODE) {
+			log_error("%s: key '%s': expected a list", where, name);
+			w->errors++;
+			return;
+		}
+		strlist_clear(w->c);
+		for (yaml_node_item_t *it = v->data.sequence.items.start;
+		     it < v->data.sequence.items.top; it++) {
+			yaml_node_t *item = yaml_document_get_node(w->doc, *it);
+
+			if (!item || item->type != YAML_SCALAR_NODE) {
+				log_error("%s: key '%s': list items must be plain values", where, name);
+				w->errors++;
+				return;
+			}
+			if (strlist_add(w->c, (const char *)item->data.scalar.value)) {
+				log_error("%s: out of memory", where);
+				w->errors++;
+				return;
+			}
+		}
+		return;
+	}
+	if (v->type != YAML_SCALAR_NODE) {
+		log_error("%s: key '%s': expected a single value, not a %s", where, name,
+			  v->type == YAML_MAPPING_NODE ? "mapping" : "list");
+		w->errors++;
+		return;
+	}
+	if (key_set_scalar(w->c, k, (const char *)v->data.scalar.value, where))
+		w->errors++;
+}
+
+static void walk_mapping(struct walk *w, yaml_node_t *map, const char *prefix)
+{
+	for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top;
+	     pr++) {
+		yaml_node_t *kn = yaml_document_get_node(w->doc, pr->key);
+		yaml_node_t *vn = yaml_document_get_node(w->doc, pr->value);
+		char name[256];
+
+		if (!kn || !vn)
+			continue;
+		if (kn->type != YAML_SCALAR_NODE) {
+			log_error("%s:%lu: keys must be plain names", w->path,
+				  (unsigned long)kn->start_mark.line + 1);
+			w->errors++;
+			continue;
+		}
+		snprintf(name, sizeof(name), "%s%s%s", prefix, *prefix ? "." : "",
+			 (const char *)kn->data.scalar.value);
+		walk_value(w, name, vn, (unsigned)kn->start_mark.line + 1);
+	}
+}
+
+int config_load_file(struct config *c, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root;
+	struct walk w = {c, path, &doc, 0};
+
+	if (!f) {
+		log_error("cannot open config file '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &doc)) {
+		log_error("%s:%lu:%lu: invalid YAML: %s", path,
+			  (unsigned long)parser.problem_mark.line + 1,
+			  (unsigned long)parser.problem_mark.column + 1,
+			  parser.problem ? parser.problem : "parse error");
+		yaml_parser_delete(&parser);
+		fclose(f);
+		return -1;
+	}
+	root = yaml_document_get_root_node(&doc);
+	if (root && root->type == YAML_MAPPING_NODE) {
+		walk_mapping(&w, root, "");
+	} else if (root && !(root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0)) {
+		log_error("%s: the configuration must be a mapping of keys to values", path);
+		w.errors++;
+	}
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	fclose(f);
+	return w.errors ? -1 : 0;
+}
+
+int config_apply_override(struct config *c, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	char name[256];
+	const struct key *k;
+
+	if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof(name)) {
+		log_error("option '-o %s': expected key=value", kv);
+		return -1;
+	}
+	memcpy(name, kv, (size_t)(eq - kv));
+	name[eq - kv] = '\0';
+	k = key_find(name);
+	if (!k) {
+		log_error("option '-o %s': unknown key '%s'", kv, name);
+		return -1;
+	}
+	if (k->type == KEY_STRLIST) {
+		/* A list as "a,b,c", optionally in brackets. */
+		char *copy = strdup(eq + 1), *s, *tok, *save = NULL;
+		int rc = 0;
+
+		if (!copy)
+			return -1;
+		s = copy;
+		if (*s == '[') {
+			s++;
+			if (*s && s[strlen(s) - 1] == ']')
+				s[strlen(s) - 1] = '\0';
+		}
+		strlist_clear(c);
+		for (tok = strtok_r(s, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
+			while (*tok == ' ')
+				tok++;
+			if (*tok)
+				rc = strlist_add(c, tok);
+		}
+		free(copy);
+		return rc;
+	}
+	return key_set_scalar(c, k, eq + 1, "option -o");
+}
+
+void config_describe(const struct config *c)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key *k = &keys[i];
+		const void *field = (const char *)c + k->offset;
+
+		printf("# %s\n%s: ", k->help, k->name);
+		switch (k->type) {
+		case KEY_UINT:
+			printf("%u\n", *(const unsigned *)field);
+			break;
+		case KEY_BOOL:
+			printf("%s\n", *(const bool *)field ? "true" : "false");
+			break;
+		case KEY_ENUM:
+			printf("%s\n", k->choices[*(const int *)field]);
+			break;
+		case KEY_STRLIST:
+			printf("[");
+			for (size_t j = 0; j < c->n_custom_set; j++)
+				printf("%s%s", j ? ", " : "", c->custom_set[j]);
+			printf("]\n");
+			break;
+		}
+	}
+}

@@ -1,0 +1,260 @@
+#include "daemon.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "decode.h"
+#include "loader.h"
+#include "log.h"
+#include "proc_table.h"
+#include "strbuf.h"
+#include "syscall_set.h"
+#include "timeutil.h"
+
+struct daemon {
+	const struct daemon_opts *o;
+	struct loader ld;
+	struct proc_table *procs;
+	struct decode_stats dst;
+	struct strbuf line;
+	uint64_t lines_out;
+};
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct daemon *d = ctx;
+	struct event ev;
+
+	if (decode_record(data, size, &ev, &d->dst) != DECODE_OK)
+		return 0;
+	/* Fork and exec describe the state the event line shows; an exit is shown first,
+	 * while its process is still known. */
+	if (ev.kind != SK_EV_EXIT)
+		proc_table_apply(d->procs, &ev);
+	if (d->o->dump) {
+		dump_event(&d->line, &ev, d->procs, d->o->dump_format);
+		sb_addc(&d->line, '\n');
+		fwrite(d->line.buf, 1, d->line.len, stdout);
+		if (d->o->unbuffered)
+			fflush(stdout);
+		d->lines_out++;
+	}
+	if (ev.kind == SK_EV_EXIT)
+		proc_table_apply(d->procs, &ev);
+	return 0;
+}
+
+static void report_counters(struct daemon *d, const char *when)
+{
+	struct sk_counters k;
+	const struct proc_table_stats *ps = proc_table_stats(d->procs);
+	uint64_t derr = 0;
+
+	for (int i = 1; i < DECODE_NERRORS; i++)
+		derr += d->dst.errors[i];
+	if (loader_counters(&d->ld, &k)) {
+		log_warn("cannot read the kernel counters");
+		memset(&k, 0, sizeof(k));
+	}
+	log_info("%s: kernel: seen=%llu emitted=%llu drop_full=%llu drop_too_large=%llu "
+		 "drop_read_fail=%llu partial_read=%llu truncated=%llu compat_ignored=%llu",
+		 when, (unsigned long long)k.seen, (unsigned long long)k.emitted,
+		 (unsigned long long)k.drop_full, (unsigned long long)k.drop_too_large,
+		 (unsigned long long)k.drop_read_fail, (unsigned long long)k.partial_read,
+		 (unsigned long long)k.truncated, (unsigned long long)k.compat_ignored);
+	log_info("%s: daemon: records=%llu decode_errors=%llu threads=%llu evicted=%llu "
+		 "unknown_tid=%llu",
+		 when, (unsigned long long)d->dst.records, (unsigned long long)derr,
+		 (unsigned long long)ps->entries, (unsigned long long)ps->evictions,
+		 (unsigned long long)ps->missing);
+	for (int i = 1; i < DECODE_NERRORS; i++)
+		if (d->dst.errors[i])
+			log_warn("decode errors (%s): %llu", decode_error_name(i),
+				 (unsigned long long)d->dst.errors[i]);
+	if (k.drop_full || k.drop_too_large || k.drop_read_fail)
+		log_warn("%llu events were dropped in the kernel (ring buffer full: %llu, too "
+			 "large: %llu, unreadable: %llu)",
+			 (unsigned long long)(k.drop_full + k.drop_too_large + k.drop_read_fail),
+			 (unsigned long long)k.drop_full, (unsigned long long)k.drop_too_large,
+			 (unsigned long long)k.drop_read_fail);
+}
+
+static int timer_new(unsigned interval_ms, unsigned once_s)
+{
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	struct itimerspec its;
+
+	if (fd < 0)
+		return -1;
+	memset(&its, 0, sizeof(its));
+	if (once_s) {
+		its.it_value.tv_sec = once_s;
+	} else {
+		its.it_value.tv_sec = interval_ms / 1000;
+		its.it_value.tv_nsec = (long)(interval_ms % 1000) * 1000000L;
+		its.it_interval = its.it_value;
+	}
+	if (timerfd_settime(fd, 0, &its, NULL)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void timer_ack(int fd)
+{
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_debug("timer read: %s", strerror(errno));
+}
+
+static int epoll_add(int ep, int fd, uint32_t tag)
+{
+	struct epoll_event e = {.events = EPOLLIN, .data.u32 = tag};
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
+}
+
+enum { TAG_RING = 1, TAG_DRAIN, TAG_SIGNAL, TAG_DEADLINE, TAG_STATS };
+
+int daemon_run(const struct daemon_opts *o)
+{
+	struct daemon d = {.o = o, .line = STRBUF_INIT};
+	const struct config *c = o->cfg;
+	uint64_t bitmap[SK_BITMAP_WORDS];
+	unsigned nsys;
+	sigset_t mask;
+	int ep = -1, sfd = -1, drain = -1, deadline = -1, stats = -1, rc = 1;
+	bool running = true;
+	size_t seeded;
+	struct loader_opts lo;
+
+	time_sync();
+	nsys = syscall_set_build(bitmap, c);
+	d.procs = proc_table_new(c->proc_table_size);
+	if (!d.procs) {
+		log_error("out of memory");
+		return 1;
+	}
+
+	/* Signals arrive through signalfd, so the loop sees them between batches. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	memset(&lo, 0, sizeof(lo));
+	lo.ringbuf_bytes = (size_t)c->ringbuf_size_mb << 20;
+	lo.attach = c->attach;
+	lo.self_tgid = getpid();
+	lo.bitmap = bitmap;
+	lo.on_record = on_record;
+	lo.ctx = &d;
+	if (loader_start(&d.ld, &lo))
+		goto out;
+
+	/* Attached first, seeded second: whatever starts or ends while /proc is read is in
+	 * the ring and is applied after the seed. */
+	seeded = proc_table_seed(d.procs, "/proc");
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	drain = timer_new(c->drain_interval_ms, 0);
+	if (ep < 0 || sfd < 0 || drain < 0 || epoll_add(ep, ring_buffer__epoll_fd(d.ld.rb), TAG_RING) ||
+	    epoll_add(ep, sfd, TAG_SIGNAL) || epoll_add(ep, drain, TAG_DRAIN)) {
+		log_error("cannot set up the event loop: %s", strerror(errno));
+		goto out;
+	}
+	if (o->duration_s) {
+		deadline = timer_new(0, o->duration_s);
+		if (deadline < 0 || epoll_add(ep, deadline, TAG_DEADLINE)) {
+			log_error("cannot set up the -M timer: %s", strerror(errno));
+			goto out;
+		}
+	}
+	if (c->stats_interval_s) {
+		stats = timer_new(c->stats_interval_s * 1000u, 0);
+		if (stats < 0 || epoll_add(ep, stats, TAG_STATS)) {
+			log_error("cannot set up the stats timer: %s", strerror(errno));
+			goto out;
+		}
+	}
+	log_info("ready: capturing %u syscalls, %zu threads read from /proc", nsys, seeded);
+
+	while (running) {
+		struct epoll_event evs[8];
+		int n = epoll_wait(ep, evs, 8, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("epoll_wait: %s", strerror(errno));
+			goto out;
+		}
+		for (int i = 0; i < n; i++) {
+			switch (evs[i].data.u32) {
+			case TAG_DRAIN:
+				timer_ack(drain);
+				/* fallthrough */
+			case TAG_RING:
+				if (ring_buffer__consume(d.ld.rb) < 0)
+					log_warn("ring buffer consume failed");
+				break;
+			case TAG_SIGNAL: {
+				struct signalfd_siginfo si;
+
+				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGHUP) {
+						log_info("SIGHUP: nothing to reload yet");
+						continue;
+					}
+					log_info("signal %u: stopping", si.ssi_signo);
+					running = false;
+				}
+				break;
+			}
+			case TAG_DEADLINE:
+				timer_ack(deadline);
+				log_info("-M %u: time is up, stopping", o->duration_s);
+				running = false;
+				break;
+			case TAG_STATS:
+				timer_ack(stats);
+				report_counters(&d, "stats");
+				break;
+			}
+		}
+		if (!o->unbuffered)
+			fflush(stdout);
+	}
+	/* What is still in the ring was produced before we stopped: keep it. */
+	ring_buffer__consume(d.ld.rb);
+	fflush(stdout);
+	report_counters(&d, "exit");
+	rc = 0;
+out:
+	if (stats >= 0)
+		close(stats);
+	if (deadline >= 0)
+		close(deadline);
+	if (drain >= 0)
+		close(drain);
+	if (sfd >= 0)
+		close(sfd);
+	if (ep >= 0)
+		close(ep);
+	loader_stop(&d.ld);
+	proc_table_free(d.procs);
+	sb_release(&d.line);
+	return rc;
+}

@@ -1,0 +1,23 @@
+/* The core loop: one thread, epoll over the ring buffer, a drain timer, signals and an
+ * optional deadline. Each record is decoded, applied to the tables and, in dump mode,
+ * printed. */
+#ifndef SAKER_DAEMON_H
+#define SAKER_DAEMON_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "dump.h"
+
+struct daemon_opts {
+	const struct config *cfg;
+	enum dump_format dump_format;
+	bool dump;            /* print every event */
+	bool unbuffered;      /* flush stdout after every line */
+	unsigned duration_s;  /* -M: stop after this long (0: run until a signal) */
+};
+
+/* Runs until SIGINT/SIGTERM or the deadline. Returns the process exit code. */
+int daemon_run(const struct daemon_opts *o);
+
+#endif /* SAKER_DAEMON_H */

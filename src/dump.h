@@ -1,0 +1,20 @@
+/* One readable line per event, for debugging and for the end-to-end tests: time, pid, tid,
+ * ppid, comm, the event with its decoded arguments, and the return value. Text or JSON. */
+#ifndef SAKER_DUMP_H
+#define SAKER_DUMP_H
+
+#include "event.h"
+#include "proc_table.h"
+#include "strbuf.h"
+
+enum dump_format { DUMP_TEXT, DUMP_JSON };
+
+/* Formats ev into sb (replacing its contents), without a trailing newline. procs supplies
+ * ppid and comm; it may be NULL. */
+void dump_event(struct strbuf *sb, const struct event *ev, const struct proc_table *procs,
+		enum dump_format fmt);
+
+/* The event's name: the syscall's name, or sched_process_fork/exec/exit. */
+const char *dump_event_name(const struct event *ev, char *buf, size_t cap);
+
+#endif /* SAKER_DUMP_H */

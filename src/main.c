@@ -1,0 +1,160 @@
+/* saker: command line, configuration, and the hand-off to the daemon loop. The only file
+ * that calls exit(). Exit codes: 0 success, 1 runtime failure (the sensor could not load or
+ * run), 2 bad usage or configuration. */
+#include <bpf/libbpf.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "events.h"
+#include "log.h"
+#include "syscalls.h"
+#include "version.h"
+
+#define DEFAULT_CONFIG "/etc/saker/saker.yaml"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: saker [options]\n"
+		"\n"
+		"Watches the host's syscalls through eBPF and prints what processes do.\n"
+		"\n"
+		"  -c FILE            configuration file (default " DEFAULT_CONFIG " if present)\n"
+		"  -o KEY=VALUE       override a configuration key (repeatable)\n"
+		"  --dump[=FORMAT]    print one line per event: text (default) or json\n"
+		"  -M SECONDS         stop after this many seconds\n"
+		"  -U, --unbuffered   flush output after every line\n"
+		"  -v                 verbose: debug messages, libbpf's included\n"
+		"  --list-events      list the syscalls saker knows and exit\n"
+		"  --print-config     print every configuration key with its value and exit\n"
+		"  --version          print the version and exit\n"
+		"  -h, --help         print this help and exit\n"
+		"\n"
+		"Exit status: 0 success, 1 the sensor could not load or run, 2 bad usage or "
+		"configuration.\n");
+}
+
+static void list_events(void)
+{
+	for (unsigned id = 0; id < syscall_max(); id++)
+		if (syscall_name(id))
+			printf("%u %s%s\n", id, syscall_name(id),
+			       syscall_is_decoded(id) ? " decoded" : "");
+	printf("- sched_process_fork decoded\n- sched_process_exec decoded\n"
+	       "- sched_process_exit decoded\n");
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_DUMP = 256, OPT_LIST_EVENTS, OPT_PRINT_CONFIG, OPT_VERSION };
+	static const struct option longopts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"unbuffered", no_argument, NULL, 'U'},
+		{"dump", optional_argument, NULL, OPT_DUMP},
+		{"list-events", no_argument, NULL, OPT_LIST_EVENTS},
+		{"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{NULL, 0, NULL, 0},
+	};
+	struct config cfg;
+	struct daemon_opts dopts = {.dump = true, .dump_format = DUMP_TEXT};
+	const char *config_path = NULL;
+	const char **overrides = calloc((size_t)argc + 1, sizeof(*overrides));
+	int n_overrides = 0, opt, verbose = 0, rc;
+	bool print_config = false;
+
+	if (!overrides) {
+		fputs("saker: error: out of memory\n", stderr);
+		exit(1);
+	}
+	while ((opt = getopt_long(argc, argv, "hc:o:M:Uv", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'o':
+			overrides[n_overrides++] = optarg;
+			break;
+		case 'M': {
+			char *end;
+			unsigned long s = strtoul(optarg, &end, 10);
+
+			if (!*optarg || *end || optarg[0] == '-' || s > 31536000) {
+				log_error("-M: expected a number of seconds, got '%s'", optarg);
+				exit(2);
+			}
+			dopts.duration_s = (unsigned)s;
+			break;
+		}
+		case 'U':
+			dopts.unbuffered = true;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case OPT_DUMP:
+			if (!optarg || strcmp(optarg, "text") == 0) {
+				dopts.dump_format = DUMP_TEXT;
+			} else if (strcmp(optarg, "json") == 0) {
+				dopts.dump_format = DUMP_JSON;
+			} else {
+				log_error("--dump: unknown format '%s' (text or json)", optarg);
+				exit(2);
+			}
+			dopts.dump = true;
+			break;
+		case OPT_LIST_EVENTS:
+			list_events();
+			exit(0);
+		case OPT_PRINT_CONFIG:
+			print_config = true;
+			break;
+		case OPT_VERSION:
+			printf("saker %s (event ABI %d, libbpf %s)\n", SAKER_VERSION, SK_ABI_VERSION,
+			       libbpf_version_string());
+			exit(0);
+		default:
+			usage(stderr);
+			exit(2);
+		}
+	}
+	if (optind < argc) {
+		log_error("unexpected argument '%s'", argv[optind]);
+		usage(stderr);
+		exit(2);
+	}
+
+	config_defaults(&cfg);
+	if (!config_path) {
+		FILE *f = fopen(DEFAULT_CONFIG, "r");
+
+		if (f) {
+			fclose(f);
+			config_path = DEFAULT_CONFIG;
+		}
+	}
+	if (config_path && config_load_file(&cfg, config_path))
+		exit(2);
+	for (int i = 0; i < n_overrides; i++)
+		if (config_apply_override(&cfg, overrides[i]))
+			exit(2);
+	free(overrides);
+	log_set_level(verbose ? SK_LOG_DEBUG : (enum sk_log_level)cfg.log_level);
+	log_install_libbpf();
+	if (print_config) {
+		config_describe(&cfg);
+		exit(0);
+	}
+
+	dopts.cfg = &cfg;
+	rc = daemon_run(&dopts);
+	config_free(&cfg);
+	exit(rc);
+}
