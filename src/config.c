@@ -136,7 +136,14 @@ static int key_set_scalar(struct config *c, const struct key *k, const char *v, 
 			*(int *)field = 1;
 			return 0;
 		}
-		log_error("%s: key '%s': '%s' is not one of the allowed values", where, k->name, v);
+		{
+			char allowed[128] = "";
+
+			for (int i = 0; k->choices[i]; i++)
+				snprintf(allowed + strlen(allowed), sizeof(allowed) - strlen(allowed),
+					 "%s%s", i ? ", " : "", k->choices[i]);
+			log_error("%s: key '%s': '%s' is not one of: %s", where, k->name, v, allowed);
+		}
 		return -1;
 	case KEY_STRLIST:
 		break;
@@ -180,10 +187,14 @@ static void walk_value(struct walk *w, const char *name, yaml_node_t *v, unsigne
 
 	snprintf(where, sizeof(where), "%s:%u", w->path, line);
 	if (!k) {
-		if (v->type == YAML_MAPPING_NODE && key_is_prefix(name))
-			walk_mapping(w, v, name);
-		else
+		if (!key_is_prefix(name)) {
 			log_warn("%s: unknown key '%s' (ignored)", where, name);
+		} else if (v->type == YAML_MAPPING_NODE) {
+			walk_mapping(w, v, name);
+		} else {
+			log_error("%s: key '%s': expected a mapping of keys", where, name);
+			w->errors++;
+		}
 		return;
 	}
 	if (k->type == KEY_STRLIST) {

@@ -122,6 +122,7 @@ static void sockaddr_render(struct strbuf *sb, const struct blob *b)
 		const uint8_t *path = b->p + sizeof(family);
 		size_t len = b->len - sizeof(family);
 
+		sb_adds(sb, "unix:");
 		/* An abstract socket's name starts with a NUL byte: shown with a leading '@'. */
 		if (len && path[0] == '\0') {
 			sb_addc(sb, '@');
@@ -130,7 +131,6 @@ static void sockaddr_render(struct strbuf *sb, const struct blob *b)
 		} else {
 			len = strnlen((const char *)path, len);
 		}
-		sb_addf(sb, "unix:");
 		sb_add_cescaped(sb, path, len);
 	} else {
 		sb_addf(sb, "family=%u", family);

@@ -1,0 +1,36 @@
+#!/usr/bin/env python3
+"""Counts test cases from meson's testlog.json: every TAP line of every test, so the count is
+of cases, not of executables. A test that failed without a failing TAP line (a crash, a
+timeout) counts as one failure. Prints "N passed, N failed, N skipped" last; exits 1 when
+anything failed."""
+import json
+import re
+import sys
+
+passed = failed = skipped = 0
+for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
+    t = json.loads(line)
+    ok = notok = skip = 0
+    plan_skip = None
+    for out in (t.get("stdout") or "").splitlines():
+        m = re.match(r"^(not )?ok\b.*?(#\s*(SKIP|TODO)\b.*)?$", out, re.I)
+        if m:
+            if m.group(3) and m.group(3).upper() == "SKIP":
+                skip += 1
+            elif m.group(1):
+                notok += 1
+            else:
+                ok += 1
+        elif re.match(r"^1\.\.0\s*#\s*SKIP", out, re.I):
+            plan_skip = out
+    if plan_skip:
+        print(f"SKIPPED {t['name']}: {plan_skip}")
+        skip = max(skip, 1)
+    if t["result"] not in ("OK", "SKIP", "EXPECTEDFAIL") and notok == 0:
+        notok = 1
+        print(f"FAILED {t['name']}: {t['result']} without a failing test case line")
+    passed += ok
+    failed += notok
+    skipped += skip
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+sys.exit(1 if failed else 0)

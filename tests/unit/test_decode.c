@@ -1,0 +1,188 @@
+/* The decoder: well-formed records of every kind, and each way a record can be malformed. */
+#include <stdlib.h>
+
+#include "decode.h"
+#include "testlib.h"
+
+static uint8_t buf[1024] __attribute__((aligned(8)));
+
+static size_t make_syscall(uint16_t nr, const char *b0, uint16_t l0, const char *b1, uint16_t l1)
+{
+	struct sk_syscall_ev *s = (struct sk_syscall_ev *)buf;
+	size_t size = sizeof(*s) + l0 + l1;
+
+	memset(buf, 0, sizeof(buf));
+	s->hdr.size = (uint32_t)size;
+	s->hdr.type = SK_EV_SYSCALL;
+	s->hdr.abi = SK_ABI_VERSION;
+	s->hdr.pid = 42;
+	s->hdr.tid = 43;
+	s->hdr.ts_ns = 1000;
+	s->nr = nr;
+	s->ret = 3;
+	s->args[0] = (uint64_t)-100;
+	s->blob_len[0] = l0;
+	s->blob_len[1] = l1;
+	memcpy(buf + sizeof(*s), b0, l0);
+	memcpy(buf + sizeof(*s) + l0, b1, l1);
+	return size;
+}
+
+TEST(syscall_with_blobs)
+{
+	struct decode_stats st = {0};
+	struct event ev;
+	size_t n = make_syscall(257, "/etc/passwd", 12, "xy", 2);
+
+	CHECK_EQ_INT(decode_record(buf, n, &ev, &st), DECODE_OK);
+	CHECK_EQ_INT(ev.kind, SK_EV_SYSCALL);
+	CHECK_EQ_INT(ev.pid, 42);
+	CHECK_EQ_INT(ev.tid, 43);
+	CHECK_EQ_INT(ev.nr, 257);
+	CHECK_EQ_INT(ev.ret, 3);
+	CHECK_EQ_INT((int64_t)ev.args[0], -100);
+	CHECK_EQ_INT(ev.blob[0].len, 12);
+	CHECK_EQ_STR((const char *)ev.blob[0].p, "/etc/passwd");
+	CHECK_EQ_INT(ev.blob[1].len, 2);
+	CHECK(memcmp(ev.blob[1].p, "xy", 2) == 0);
+	CHECK_EQ_INT(st.records, 1);
+	CHECK_EQ_INT(st.by_kind[SK_EV_SYSCALL], 1);
+}
+
+TEST(exec_record)
+{
+	struct sk_exec_ev *x = (struct sk_exec_ev *)buf;
+	struct decode_stats st = {0};
+	struct event ev;
+	const char fn[] = "/bin/ls", av[] = "ls\0-l\0";
+	size_t size = sizeof(*x) + sizeof(fn) + sizeof(av) - 1;
+
+	memset(buf, 0, sizeof(buf));
+	x->hdr.size = (uint32_t)size;
+	x->hdr.type = SK_EV_EXEC;
+	x->hdr.abi = SK_ABI_VERSION;
+	x->filename_len = sizeof(fn);
+	x->argv_len = sizeof(av) - 1;
+	memcpy(buf + sizeof(*x), fn, sizeof(fn));
+	memcpy(buf + sizeof(*x) + sizeof(fn), av, sizeof(av) - 1);
+	CHECK_EQ_INT(decode_record(buf, size, &ev, &st), DECODE_OK);
+	CHECK(ev.exec == x);
+	CHECK_EQ_INT(ev.filename.len, sizeof(fn));
+	CHECK_EQ_INT(ev.argv.len, 6);
+	CHECK(memcmp(ev.argv.p, "ls\0-l\0", 6) == 0);
+}
+
+TEST(fork_and_exit_records)
+{
+	struct sk_fork_ev f = {.hdr = {.size = sizeof(f), .type = SK_EV_FORK, .abi = SK_ABI_VERSION},
+			       .child_pid = 7};
+	struct sk_exit_ev x = {.hdr = {.size = sizeof(x), .type = SK_EV_EXIT, .abi = SK_ABI_VERSION},
+			       .exit_code = 256};
+	struct decode_stats st = {0};
+	struct event ev;
+
+	CHECK_EQ_INT(decode_record(&f, sizeof(f), &ev, &st), DECODE_OK);
+	CHECK(ev.fork == &f);
+	CHECK_EQ_INT(decode_record(&x, sizeof(x), &ev, &st), DECODE_OK);
+	CHECK_EQ_INT(ev.exit->exit_code, 256);
+	/* A header that claims more than the record holds is malformed. */
+	f.hdr.size = sizeof(f) + 8;
+	CHECK_EQ_INT(decode_record(&f, sizeof(f), &ev, &st), DECODE_SIZE);
+}
+
+TEST(rejects_short)
+{
+	struct decode_stats st = {0};
+	struct event ev;
+	size_t n = make_syscall(3, "", 0, "", 0);
+
+	CHECK_EQ_INT(decode_record(buf, 10, &ev, &st), DECODE_SHORT);
+	/* Header claims the short size: still shorter than the syscall's fixed part. */
+	((struct sk_hdr *)buf)->size = 40;
+	CHECK_EQ_INT(decode_record(buf, 40, &ev, &st), DECODE_SHORT);
+	CHECK_EQ_INT(st.errors[DECODE_SHORT], 2);
+	(void)n;
+}
+
+TEST(rejects_size_mismatch)
+{
+	struct decode_stats st = {0};
+	struct event ev;
+	size_t n = make_syscall(3, "", 0, "", 0);
+
+	CHECK_EQ_INT(decode_record(buf, n + 8, &ev, &st), DECODE_SIZE);
+	CHECK_EQ_INT(st.errors[DECODE_SIZE], 1);
+}
+
+TEST(rejects_other_abi_and_type)
+{
+	struct decode_stats st = {0};
+	struct event ev;
+	size_t n = make_syscall(3, "", 0, "", 0);
+
+	((struct sk_hdr *)buf)->abi = SK_ABI_VERSION + 1;
+	CHECK_EQ_INT(decode_record(buf, n, &ev, &st), DECODE_ABI);
+	((struct sk_hdr *)buf)->abi = SK_ABI_VERSION;
+	((struct sk_hdr *)buf)->type = SK_EV_MAX;
+	CHECK_EQ_INT(decode_record(buf, n, &ev, &st), DECODE_TYPE);
+	((struct sk_hdr *)buf)->type = 0;
+	CHECK_EQ_INT(decode_record(buf, n, &ev, &st), DECODE_TYPE);
+}
+
+TEST(rejects_blob_overrun)
+{
+	struct decode_stats st = {0};
+	struct event ev;
+	size_t n = make_syscall(257, "abc", 4, "", 0);
+	struct sk_syscall_ev *s = (struct sk_syscall_ev *)buf;
+
+	s->blob_len[0] = 60000;
+	CHECK_EQ_INT(decode_record(buf, n, &ev, &st), DECODE_BLOBS);
+	s->blob_len[0] = 2;
+	s->blob_len[1] = 3; /* 2 + 3 > 4 */
+	CHECK_EQ_INT(decode_record(buf, n, &ev, &st), DECODE_BLOBS);
+	s->blob_len[0] = 1;
+	s->blob_len[1] = 1; /* 2 < 4: bytes left over */
+	CHECK_EQ_INT(decode_record(buf, n, &ev, &st), DECODE_BLOBS);
+	CHECK_EQ_INT(st.errors[DECODE_BLOBS], 3);
+}
+
+TEST(random_bytes_never_crash)
+{
+	/* Whatever arrives, the decoder answers without reading past the record. */
+	struct decode_stats st = {0};
+	struct event ev;
+	unsigned seed = 12345;
+
+	for (int i = 0; i < 200000; i++) {
+		size_t n = (size_t)(rand_r(&seed) % 200);
+		uint8_t *rec = malloc(n ? n : 1);
+
+		for (size_t j = 0; j < n; j++)
+			rec[j] = (uint8_t)rand_r(&seed);
+		if (n >= sizeof(struct sk_hdr) && (i & 1)) {
+			/* Make half of them pass the first checks to reach the blob checks. */
+			struct sk_hdr *h = (struct sk_hdr *)rec;
+
+			h->size = (uint32_t)n;
+			h->abi = SK_ABI_VERSION;
+			h->type = (uint16_t)(1 + rand_r(&seed) % (SK_EV_MAX - 1));
+		}
+		(void)decode_record(rec, n, &ev, &st);
+		free(rec);
+	}
+	CHECK_EQ_INT(st.records, 200000);
+}
+
+int main(void)
+{
+	RUN(syscall_with_blobs);
+	RUN(exec_record);
+	RUN(fork_and_exit_records);
+	RUN(rejects_short);
+	RUN(rejects_size_mismatch);
+	RUN(rejects_other_abi_and_type);
+	RUN(rejects_blob_overrun);
+	RUN(random_bytes_never_crash);
+	return tap_done();
+}
