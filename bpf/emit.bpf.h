@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * Building and sending records: the header, bounded copies of user and kernel memory into
  * the scratch buffer, and the one place that writes to the ring buffer and counts what it

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /* Files: the open family's exits, with the path as the caller passed it. */
 #ifndef SAKER_FILE_BPF_H
 #define SAKER_FILE_BPF_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /* Every map and global of the sensor, each with its purpose. */
 #ifndef SAKER_MAPS_BPF_H
 #define SAKER_MAPS_BPF_H

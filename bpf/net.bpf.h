@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /* Sockets: connect and accept exits, with the caller's sockaddr and the kernel's view of
  * the socket read through the task's fd table. */
 #ifndef SAKER_NET_BPF_H
@@ -44,8 +44,10 @@ static __always_inline int sock_tuple_read(struct sk_sock_tuple *t, long fd)
 		a = BPF_CORE_READ(sk, __sk_common.skc_daddr);
 		__builtin_memcpy(t->daddr, &a, 4);
 	} else if (t->family == SK_AF_INET6) {
-		BPF_CORE_READ_INTO(t->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(t->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		/* The whole 16-byte address: BPF_CORE_READ_INTO would copy sizeof(*dst), one
+		 * byte, for an array destination. */
+		bpf_core_read(t->saddr, sizeof(t->saddr), &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(t->daddr, sizeof(t->daddr), &sk->__sk_common.skc_v6_daddr);
 	}
 	if (t->family == SK_AF_INET || t->family == SK_AF_INET6) {
 		t->sport = BPF_CORE_READ(sk, __sk_common.skc_num);

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * Process lifecycle: the scheduler's fork, exec and exit tracepoints (they keep the
  * daemon's process table right whatever syscalls are filtered, and see execs that no

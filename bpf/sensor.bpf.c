@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * The sensor's kernel side: one program on the raw sys_exit tracepoint that checks the
  * interesting-syscall bitmap and dispatches by syscall id, plus the scheduler's process

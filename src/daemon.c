@@ -237,7 +237,9 @@ int daemon_run(const struct daemon_opts *o)
 		if (!o->unbuffered)
 			fflush(stdout);
 	}
-	/* What is still in the ring was produced before we stopped: keep it. */
+	/* Detach first: then the last drain sees every record the kernel side will ever
+	 * write, and the counters read after it match what was consumed. */
+	loader_detach(&d.ld);
 	ring_buffer__consume(d.ld.rb);
 	fflush(stdout);
 	report_counters(&d, "exit");

@@ -133,6 +133,12 @@ int loader_counters(struct loader *l, struct sk_counters *sum)
 	return 0;
 }
 
+void loader_detach(struct loader *l)
+{
+	if (l->skel)
+		sensor_bpf__detach(l->skel);
+}
+
 void loader_stop(struct loader *l)
 {
 	ring_buffer__free(l->rb);

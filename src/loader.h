@@ -44,6 +44,10 @@ void loader_set_bitmap(struct loader *l, const uint64_t *bitmap);
 /* Sums the per-CPU counters. Returns 0 or -1. */
 int loader_counters(struct loader *l, struct sk_counters *sum);
 
+/* Detaches the programs: no record is produced after this returns, so a last drain sees
+ * everything and the counters read afterwards agree with it. */
+void loader_detach(struct loader *l);
+
 /* Detaches and frees everything (safe on a loader that failed to start). */
 void loader_stop(struct loader *l);
 

@@ -25,7 +25,8 @@ static void usage(FILE *f)
 		"\n"
 		"  -c FILE            configuration file (default " DEFAULT_CONFIG " if present)\n"
 		"  -o KEY=VALUE       override a configuration key (repeatable)\n"
-		"  --dump[=FORMAT]    print one line per event: text (default) or json\n"
+		"  --dump[=FORMAT]    print one line per event: text (default) or json; none\n"
+		"                     captures and tracks state without printing\n"
 		"  -M SECONDS         stop after this many seconds\n"
 		"  -U, --unbuffered   flush output after every line\n"
 		"  -v                 verbose: debug messages, libbpf's included\n"
@@ -104,8 +105,11 @@ int main(int argc, char **argv)
 				dopts.dump_format = DUMP_TEXT;
 			} else if (strcmp(optarg, "json") == 0) {
 				dopts.dump_format = DUMP_JSON;
+			} else if (strcmp(optarg, "none") == 0) {
+				dopts.dump = false;
+				break;
 			} else {
-				log_error("--dump: unknown format '%s' (text or json)", optarg);
+				log_error("--dump: unknown format '%s' (text, json or none)", optarg);
 				exit(2);
 			}
 			dopts.dump = true;

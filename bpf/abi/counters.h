@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * Per-CPU counters the kernel side keeps (one struct per CPU in a PERCPU_ARRAY of one
  * entry). The daemon sums them across CPUs. Nothing is dropped without a counter here.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * x86-64 ids of the syscalls that the kernel side treats specially (reads blobs for).
  * Every other id is handled generically: registers and return value only. The full
