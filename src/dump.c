@@ -171,7 +171,7 @@ static void add_tuple(struct arglist *l, const struct blob *b)
 	tuple_render(&l->sym, &t, false);
 }
 
-static void syscall_args(struct arglist *l, const struct event *ev)
+static void syscall_args(struct arglist *l, const struct event *ev, const struct proc *p)
 {
 	const uint64_t *a = ev->args;
 
@@ -217,10 +217,17 @@ static void syscall_args(struct arglist *l, const struct event *ev)
 			arg_sym_begin(l, "dirfd");
 			flags_dirfd(&l->sym, (int64_t)a[0]);
 		}
-		/* On success the image is in the process table (from the exec record). */
 		if (ev->ret < 0) {
 			arg_str(l, "filename", &ev->blob[0]);
 			arg_list(l, "argv", &ev->blob[1]);
+		} else if (p && p->exe) {
+			/* On success the new image came in the exec record just before, which
+			 * the process table holds. */
+			struct blob fn = {(const uint8_t *)p->exe, (uint32_t)strlen(p->exe)};
+			struct blob av = {(const uint8_t *)p->args, (uint32_t)p->args_len};
+
+			arg_str(l, "filename", &fn);
+			arg_list(l, "argv", &av);
 		}
 		if (ev->nr == SK_NR_execveat) {
 			arg_sym_begin(l, "flags");
@@ -271,11 +278,11 @@ static void syscall_args(struct arglist *l, const struct event *ev)
 	}
 }
 
-static void event_args(struct arglist *l, const struct event *ev)
+static void event_args(struct arglist *l, const struct event *ev, const struct proc *p)
 {
 	switch (ev->kind) {
 	case SK_EV_SYSCALL:
-		syscall_args(l, ev);
+		syscall_args(l, ev, p);
 		break;
 	case SK_EV_FORK:
 		arg_int(l, "child_pid", ev->fork->child_pid);
@@ -475,7 +482,7 @@ void dump_event(struct strbuf *sb, const struct event *ev, const struct proc_tab
 	uint32_t ppid = p ? p->ppid : 0;
 
 	time_format_iso(time_boot_to_wall(ev->ts_ns), when, sizeof(when));
-	event_args(&l, ev);
+	event_args(&l, ev, p);
 	sb_reset(sb);
 	if (fmt == DUMP_JSON)
 		json_line(sb, ev, &l, name, when, ppid, comm);

@@ -166,7 +166,7 @@ def t_exec(c, s, ctx):
     sc = s.wait_for(both(ev_is("execve"), after(ex["ts"])), pid=p.pid)
     c.event(sc, "execve syscall after sched_process_exec", {
         "tid": p.pid, "ppid": ctx.pid, "comm": "sh", "ret": 0, "errno": absent,
-        "args.filename": absent, "args.argv": absent})
+        "args.filename": "/bin/sh", "args.argv": argv})
     # The process that ran it: fork from this process, exit with status 0.
     fk = s.wait_for(both(ev_is("sched_process_fork", args__child_pid=p.pid), after(t0)),
                     pid=ctx.pid)

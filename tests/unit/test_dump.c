@@ -1,6 +1,7 @@
 /* The event line, text and JSON, for hand-built events: argument decoding, and hostile
  * bytes that must neither break the line nor the JSON. */
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <cJSON.h>
 #include <netinet/in.h>
 #include <sys/un.h>
@@ -187,6 +188,30 @@ TEST(exec_argv_list)
 	CHECK(strstr(sb.buf, "argv=[\"echo\", \"hello world\", \"\\xff\"]") != NULL);
 }
 
+TEST(successful_execve_shows_new_image)
+{
+	struct proc_table *t = proc_table_new(16);
+	struct proc *p = proc_table_upsert(t, 101);
+	struct event ev = syscall_event(SK_NR_execve, 0);
+	cJSON *j, *argv;
+
+	p->exe = strdup("/usr/bin/id");
+	p->args = malloc(6);
+	memcpy(p->args, "id\0-u\0", 6);
+	p->args_len = 6;
+	strcpy(p->comm, "id");
+	p->ppid = 1;
+	dump_event(&sb, &ev, t, DUMP_JSON);
+	j = cJSON_Parse(sb.buf);
+	CHECK_EQ_STR(jstr(j, "args", "filename"), "/usr/bin/id");
+	CHECK_EQ_STR(jstr(j, "comm", NULL), "id");
+	CHECK(jnum(j, "ppid", NULL) == 1);
+	argv = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "args"), "argv");
+	CHECK_EQ_INT(cJSON_GetArraySize(argv), 2);
+	cJSON_Delete(j);
+	proc_table_free(t);
+}
+
 TEST(unknown_syscall_shows_registers)
 {
 	struct event ev = syscall_event(110, 7);
@@ -231,6 +256,7 @@ int main(void)
 	RUN(connect_inet);
 	RUN(connect_inet6_and_unix);
 	RUN(exec_argv_list);
+	RUN(successful_execve_shows_new_image);
 	RUN(unknown_syscall_shows_registers);
 	RUN(flags_and_exit);
 	sb_release(&sb);
