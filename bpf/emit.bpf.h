@@ -23,7 +23,7 @@ static __always_inline struct sk_counters *counters_get(void)
 #define COUNT(c, field)                                                                            \
 	do {                                                                                       \
 		if (c)                                                                             \
-			__sync_fetch_and_add(&(c)->field, 1);                                       \
+			__sync_fetch_and_add(&(c)->field, 1);                                      \
 	} while (0)
 
 static __always_inline void hdr_fill(struct sk_hdr *h, u16 type, u32 size)

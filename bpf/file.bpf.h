@@ -10,11 +10,11 @@
 
 /* open, creat, openat, openat2. The path is read at exit: a racing thread may have changed
  * the string since the kernel read it (see docs/bpf.md, "What exit-only capture means"). */
-static __always_inline int on_open_exit(struct sk_counters *c, struct sk_syscall_ev *ev,
-					u8 *buf, u16 nr)
+static __always_inline int on_open_exit(struct sk_counters *c, struct sk_syscall_ev *ev, u8 *buf,
+					u16 nr)
 {
-	const void *path = (const void *)(nr == SK_NR_openat || nr == SK_NR_openat2 ? ev->args[1]
-										      : ev->args[0]);
+	const void *path =
+	    (const void *)(nr == SK_NR_openat || nr == SK_NR_openat2 ? ev->args[1] : ev->args[0]);
 	u32 off = sizeof(*ev), n;
 
 	n = copy_user_str(buf, off, SK_PATH_MAX, path, true);

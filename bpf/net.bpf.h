@@ -8,10 +8,10 @@
 #include "syscall_ids.h"
 #include <bpf/bpf_endian.h>
 
-#define SK_S_IFMT 0170000
+#define SK_S_IFMT   0170000
 #define SK_S_IFSOCK 0140000
-#define SK_AF_UNIX 1
-#define SK_AF_INET 2
+#define SK_AF_UNIX  1
+#define SK_AF_INET  2
 #define SK_AF_INET6 10
 
 /* Fills t from the socket behind fd in the current task; returns 0 or -1. */
@@ -56,8 +56,8 @@ static __always_inline int sock_tuple_read(struct sk_sock_tuple *t, long fd)
 	return 0;
 }
 
-static __always_inline int on_sock_exit(struct sk_counters *c, struct sk_syscall_ev *ev,
-					u8 *buf, u16 nr)
+static __always_inline int on_sock_exit(struct sk_counters *c, struct sk_syscall_ev *ev, u8 *buf,
+					u16 nr)
 {
 	u32 off = sizeof(*ev), n = 0;
 	long fd;
@@ -81,7 +81,8 @@ static __always_inline int on_sock_exit(struct sk_counters *c, struct sk_syscall
 	ev->blob_len[0] = n;
 	off += n;
 	if (fd >= 0) {
-		struct sk_sock_tuple *t = (struct sk_sock_tuple *)(buf + (off & (SK_RECORD_MAX - 1)));
+		struct sk_sock_tuple *t =
+		    (struct sk_sock_tuple *)(buf + (off & (SK_RECORD_MAX - 1)));
 
 		__builtin_memset(t, 0, sizeof(*t));
 		if (sock_tuple_read(t, fd) == 0) {

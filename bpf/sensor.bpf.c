@@ -95,7 +95,8 @@ static __always_inline int sys_exit_common(const struct sys_ctx *sc, bool compat
 		return on_sock_exit(c, ev, (u8 *)ev, sc->nr);
 	case SK_NR_clone3:
 		/* struct clone_args starts with its u64 flags */
-		ev->blob_len[0] = copy_user_mem((u8 *)ev, sizeof(*ev), 8, 8, (const void *)sc->args[0]);
+		ev->blob_len[0] =
+		    copy_user_mem((u8 *)ev, sizeof(*ev), 8, 8, (const void *)sc->args[0]);
 		return record_send(c, ev, sizeof(*ev) + ev->blob_len[0]);
 	default:
 		return on_open_exit(c, ev, (u8 *)ev, sc->nr);

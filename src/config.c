@@ -11,14 +11,19 @@
 
 #include "log.h"
 
-enum key_type { KEY_UINT, KEY_BOOL, KEY_ENUM, KEY_STRLIST };
+enum key_type {
+	KEY_UINT,
+	KEY_BOOL,
+	KEY_ENUM,
+	KEY_STRLIST
+};
 
 struct key {
 	const char *name;
 	enum key_type type;
 	size_t offset;
-	unsigned min, max;         /* KEY_UINT bounds */
-	bool pow2;                 /* KEY_UINT must be a power of two */
+	unsigned min, max;	    /* KEY_UINT bounds */
+	bool pow2;		    /* KEY_UINT must be a power of two */
 	const char *const *choices; /* KEY_ENUM: NULL-terminated names, value = index */
 	const char *help;
 };
@@ -29,22 +34,22 @@ static const char *const attach_modes[] = {"auto", "tp_btf", "raw_tp", NULL};
 #define OFF(f) offsetof(struct config, f)
 
 static const struct key keys[] = {
-	{"log_level", KEY_ENUM, OFF(log_level), 0, 0, false, log_levels,
-	 "least severe log message written to stderr: error, warning, info or debug"},
-	{"engine.ringbuf_size_mb", KEY_UINT, OFF(ringbuf_size_mb), 1, 1024, true, NULL,
-	 "size of the kernel-to-daemon ring buffer in MiB (a power of two)"},
-	{"engine.drain_interval_ms", KEY_UINT, OFF(drain_interval_ms), 1, 1000, false, NULL,
-	 "how often the daemon drains the ring buffer, in milliseconds"},
-	{"engine.attach", KEY_ENUM, OFF(attach), 0, 0, false, attach_modes,
-	 "program type for the tracepoints: auto (tp_btf, else raw_tp), tp_btf or raw_tp"},
-	{"base_syscalls.all", KEY_BOOL, OFF(syscalls_all), 0, 0, false, NULL,
-	 "capture every syscall, not only the ones rules and state need"},
-	{"base_syscalls.custom_set", KEY_STRLIST, OFF(custom_set), 0, 0, false, NULL,
-	 "syscall names to capture in addition; a name prefixed with '!' is removed"},
-	{"state.proc_table_size", KEY_UINT, OFF(proc_table_size), 64, 4194304, false, NULL,
-	 "most threads the process table holds before it evicts the oldest"},
-	{"stats_interval_s", KEY_UINT, OFF(stats_interval_s), 0, 86400, false, NULL,
-	 "log the event and drop counters every this many seconds (0: only at exit)"},
+    {"log_level", KEY_ENUM, OFF(log_level), 0, 0, false, log_levels,
+     "least severe log message written to stderr: error, warning, info or debug"},
+    {"engine.ringbuf_size_mb", KEY_UINT, OFF(ringbuf_size_mb), 1, 1024, true, NULL,
+     "size of the kernel-to-daemon ring buffer in MiB (a power of two)"},
+    {"engine.drain_interval_ms", KEY_UINT, OFF(drain_interval_ms), 1, 1000, false, NULL,
+     "how often the daemon drains the ring buffer, in milliseconds"},
+    {"engine.attach", KEY_ENUM, OFF(attach), 0, 0, false, attach_modes,
+     "program type for the tracepoints: auto (tp_btf, else raw_tp), tp_btf or raw_tp"},
+    {"base_syscalls.all", KEY_BOOL, OFF(syscalls_all), 0, 0, false, NULL,
+     "capture every syscall, not only the ones rules and state need"},
+    {"base_syscalls.custom_set", KEY_STRLIST, OFF(custom_set), 0, 0, false, NULL,
+     "syscall names to capture in addition; a name prefixed with '!' is removed"},
+    {"state.proc_table_size", KEY_UINT, OFF(proc_table_size), 64, 4194304, false, NULL,
+     "most threads the process table holds before it evicts the oldest"},
+    {"stats_interval_s", KEY_UINT, OFF(stats_interval_s), 0, 86400, false, NULL,
+     "log the event and drop counters every this many seconds (0: only at exit)"},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -100,7 +105,8 @@ static int key_set_scalar(struct config *c, const struct key *k, const char *v, 
 		errno = 0;
 		n = strtoul(v, &end, 10);
 		if (!*v || *end || errno || v[0] == '-') {
-			log_error("%s: key '%s': expected a whole number, got '%s'", where, k->name, v);
+			log_error("%s: key '%s': expected a whole number, got '%s'", where, k->name,
+				  v);
 			return -1;
 		}
 		if (n < k->min || n > k->max) {
@@ -118,10 +124,12 @@ static int key_set_scalar(struct config *c, const struct key *k, const char *v, 
 	case KEY_BOOL:
 		if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on")) {
 			*(bool *)field = true;
-		} else if (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off")) {
+		} else if (!strcasecmp(v, "false") || !strcasecmp(v, "no") ||
+			   !strcasecmp(v, "off")) {
 			*(bool *)field = false;
 		} else {
-			log_error("%s: key '%s': expected true or false, got '%s'", where, k->name, v);
+			log_error("%s: key '%s': expected true or false, got '%s'", where, k->name,
+				  v);
 			return -1;
 		}
 		return 0;
@@ -140,9 +148,11 @@ static int key_set_scalar(struct config *c, const struct key *k, const char *v, 
 			char allowed[128] = "";
 
 			for (int i = 0; k->choices[i]; i++)
-				snprintf(allowed + strlen(allowed), sizeof(allowed) - strlen(allowed),
-					 "%s%s", i ? ", " : "", k->choices[i]);
-			log_error("%s: key '%s': '%s' is not one of: %s", where, k->name, v, allowed);
+				snprintf(allowed + strlen(allowed),
+					 sizeof(allowed) - strlen(allowed), "%s%s", i ? ", " : "",
+					 k->choices[i]);
+			log_error("%s: key '%s': '%s' is not one of: %s", where, k->name, v,
+				  allowed);
 		}
 		return -1;
 	case KEY_STRLIST:
@@ -213,7 +223,8 @@ static void walk_value(struct walk *w, const char *name, yaml_node_t *v, unsigne
 			yaml_node_t *item = yaml_document_get_node(w->doc, *it);
 
 			if (!item || item->type != YAML_SCALAR_NODE) {
-				log_error("%s: key '%s': list items must be plain values", where, name);
+				log_error("%s: key '%s': list items must be plain values", where,
+					  name);
 				w->errors++;
 				return;
 			}

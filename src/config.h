@@ -10,18 +10,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum attach_mode { ATTACH_AUTO, ATTACH_TP_BTF, ATTACH_RAW_TP };
+enum attach_mode {
+	ATTACH_AUTO,
+	ATTACH_TP_BTF,
+	ATTACH_RAW_TP
+};
 
 struct config {
-	int log_level;              /* log_level */
+	int log_level;		    /* log_level */
 	unsigned ringbuf_size_mb;   /* engine.ringbuf_size_mb */
 	unsigned drain_interval_ms; /* engine.drain_interval_ms */
-	int attach;                 /* engine.attach */
-	bool syscalls_all;          /* base_syscalls.all */
-	char **custom_set;          /* base_syscalls.custom_set */
+	int attach;		    /* engine.attach */
+	bool syscalls_all;	    /* base_syscalls.all */
+	char **custom_set;	    /* base_syscalls.custom_set */
 	size_t n_custom_set;
-	unsigned proc_table_size;   /* state.proc_table_size */
-	unsigned stats_interval_s;  /* stats_interval_s */
+	unsigned proc_table_size;  /* state.proc_table_size */
+	unsigned stats_interval_s; /* stats_interval_s */
 };
 
 void config_defaults(struct config *c);

@@ -123,7 +123,13 @@ static int epoll_add(int ep, int fd, uint32_t tag)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
 }
 
-enum { TAG_RING = 1, TAG_DRAIN, TAG_SIGNAL, TAG_DEADLINE, TAG_STATS };
+enum {
+	TAG_RING = 1,
+	TAG_DRAIN,
+	TAG_SIGNAL,
+	TAG_DEADLINE,
+	TAG_STATS
+};
 
 int daemon_run(const struct daemon_opts *o)
 {
@@ -170,7 +176,8 @@ int daemon_run(const struct daemon_opts *o)
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	drain = timer_new(c->drain_interval_ms, 0);
-	if (ep < 0 || sfd < 0 || drain < 0 || epoll_add(ep, ring_buffer__epoll_fd(d.ld.rb), TAG_RING) ||
+	if (ep < 0 || sfd < 0 || drain < 0 ||
+	    epoll_add(ep, ring_buffer__epoll_fd(d.ld.rb), TAG_RING) ||
 	    epoll_add(ep, sfd, TAG_SIGNAL) || epoll_add(ep, drain, TAG_DRAIN)) {
 		log_error("cannot set up the event loop: %s", strerror(errno));
 		goto out;

@@ -12,9 +12,9 @@
 struct daemon_opts {
 	const struct config *cfg;
 	enum dump_format dump_format;
-	bool dump;            /* print every event */
-	bool unbuffered;      /* flush stdout after every line */
-	unsigned duration_s;  /* -M: stop after this long (0: run until a signal) */
+	bool dump;	     /* print every event */
+	bool unbuffered;     /* flush stdout after every line */
+	unsigned duration_s; /* -M: stop after this long (0: run until a signal) */
 };
 
 /* Runs until SIGINT/SIGTERM or the deadline. Returns the process exit code. */

@@ -3,18 +3,21 @@
 #include <string.h>
 
 static const size_t fixed_size[SK_EV_MAX] = {
-	[SK_EV_SYSCALL] = sizeof(struct sk_syscall_ev),
-	[SK_EV_FORK] = sizeof(struct sk_fork_ev),
-	[SK_EV_EXEC] = sizeof(struct sk_exec_ev),
-	[SK_EV_EXIT] = sizeof(struct sk_exit_ev),
+    [SK_EV_SYSCALL] = sizeof(struct sk_syscall_ev),
+    [SK_EV_FORK] = sizeof(struct sk_fork_ev),
+    [SK_EV_EXEC] = sizeof(struct sk_exec_ev),
+    [SK_EV_EXIT] = sizeof(struct sk_exit_ev),
 };
 
 const char *decode_error_name(enum decode_error e)
 {
 	static const char *const names[DECODE_NERRORS] = {
-		[DECODE_OK] = "ok",	      [DECODE_SHORT] = "short",
-		[DECODE_SIZE] = "size_mismatch", [DECODE_ABI] = "abi_version",
-		[DECODE_TYPE] = "unknown_type", [DECODE_BLOBS] = "bad_blob_length",
+	    [DECODE_OK] = "ok",
+	    [DECODE_SHORT] = "short",
+	    [DECODE_SIZE] = "size_mismatch",
+	    [DECODE_ABI] = "abi_version",
+	    [DECODE_TYPE] = "unknown_type",
+	    [DECODE_BLOBS] = "bad_blob_length",
 	};
 	return (unsigned)e < DECODE_NERRORS ? names[e] : "?";
 }

@@ -11,11 +11,11 @@
 
 enum decode_error {
 	DECODE_OK = 0,
-	DECODE_SHORT,      /* smaller than its header or its kind's fixed part */
-	DECODE_SIZE,       /* the header's size disagrees with the record's */
-	DECODE_ABI,        /* another ABI version */
-	DECODE_TYPE,       /* unknown kind */
-	DECODE_BLOBS,      /* blob lengths run past the record */
+	DECODE_SHORT, /* smaller than its header or its kind's fixed part */
+	DECODE_SIZE,  /* the header's size disagrees with the record's */
+	DECODE_ABI,   /* another ABI version */
+	DECODE_TYPE,  /* unknown kind */
+	DECODE_BLOBS, /* blob lengths run past the record */
 	DECODE_NERRORS
 };
 

@@ -7,7 +7,10 @@
 #include "proc_table.h"
 #include "strbuf.h"
 
-enum dump_format { DUMP_TEXT, DUMP_JSON };
+enum dump_format {
+	DUMP_TEXT,
+	DUMP_JSON
+};
 
 /* Formats ev into sb (replacing its contents), without a trailing newline. procs supplies
  * ppid and comm; it may be NULL. */

@@ -14,8 +14,8 @@ struct blob {
 };
 
 struct event {
-	uint16_t kind; /* enum sk_event_type */
-	uint8_t flags; /* enum sk_record_flags */
+	uint16_t kind;	/* enum sk_event_type */
+	uint8_t flags;	/* enum sk_record_flags */
 	uint64_t ts_ns; /* CLOCK_BOOTTIME */
 	uint32_t pid;
 	uint32_t tid;

@@ -69,13 +69,15 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 	if (o->attach != ATTACH_RAW_TP) {
 		err = try_load(l, o, true);
 		if (err && o->attach == ATTACH_TP_BTF) {
-			log_error("cannot load the sensor's tp_btf programs (engine.attach is tp_btf): "
-				  "%s; run with -v for libbpf's log",
-				  strerror(-err));
+			log_error(
+			    "cannot load the sensor's tp_btf programs (engine.attach is tp_btf): "
+			    "%s; run with -v for libbpf's log",
+			    strerror(-err));
 			return -1;
 		}
 		if (err)
-			log_warn("falling back to raw_tp programs (tp_btf failed: %s)", strerror(-err));
+			log_warn("falling back to raw_tp programs (tp_btf failed: %s)",
+				 strerror(-err));
 	}
 	if (!l->skel) {
 		err = try_load(l, o, false);
@@ -92,8 +94,8 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 		loader_stop(l);
 		return -1;
 	}
-	log_info("sensor attached (%s programs, %zu MiB ring buffer)", l->tp_btf ? "tp_btf" : "raw_tp",
-		 o->ringbuf_bytes >> 20);
+	log_info("sensor attached (%s programs, %zu MiB ring buffer)",
+		 l->tp_btf ? "tp_btf" : "raw_tp", o->ringbuf_bytes >> 20);
 	return 0;
 }
 

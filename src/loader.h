@@ -28,8 +28,8 @@ struct loader {
 
 struct loader_opts {
 	size_t ringbuf_bytes;
-	int attach;     /* enum attach_mode */
-	pid_t self_tgid; /* dropped in the kernel */
+	int attach;		/* enum attach_mode */
+	pid_t self_tgid;	/* dropped in the kernel */
 	const uint64_t *bitmap; /* SK_BITMAP_WORDS words, set before attach */
 	ring_buffer_sample_fn on_record;
 	void *ctx;

@@ -7,10 +7,10 @@
 static enum sk_log_level cur_level = SK_LOG_INFO;
 
 static const char *const level_names[] = {
-	[SK_LOG_ERROR] = "error",
-	[SK_LOG_WARN] = "warning",
-	[SK_LOG_INFO] = "info",
-	[SK_LOG_DEBUG] = "debug",
+    [SK_LOG_ERROR] = "error",
+    [SK_LOG_WARN] = "warning",
+    [SK_LOG_INFO] = "info",
+    [SK_LOG_DEBUG] = "debug",
 };
 
 void log_set_level(enum sk_log_level level)

@@ -6,7 +6,12 @@
 
 #include <stdarg.h>
 
-enum sk_log_level { SK_LOG_ERROR, SK_LOG_WARN, SK_LOG_INFO, SK_LOG_DEBUG };
+enum sk_log_level {
+	SK_LOG_ERROR,
+	SK_LOG_WARN,
+	SK_LOG_INFO,
+	SK_LOG_DEBUG
+};
 
 void log_set_level(enum sk_log_level level);
 enum sk_log_level log_get_level(void);
@@ -16,8 +21,8 @@ int log_level_parse(const char *s);
 void log_msg(enum sk_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_msg(SK_LOG_ERROR, __VA_ARGS__)
-#define log_warn(...) log_msg(SK_LOG_WARN, __VA_ARGS__)
-#define log_info(...) log_msg(SK_LOG_INFO, __VA_ARGS__)
+#define log_warn(...)  log_msg(SK_LOG_WARN, __VA_ARGS__)
+#define log_info(...)  log_msg(SK_LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(SK_LOG_DEBUG, __VA_ARGS__)
 
 /* Routes libbpf's messages through log_msg (libbpf warnings at debug level unless verbose,

@@ -51,15 +51,20 @@ static void list_events(void)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_DUMP = 256, OPT_LIST_EVENTS, OPT_PRINT_CONFIG, OPT_VERSION };
+	enum {
+		OPT_DUMP = 256,
+		OPT_LIST_EVENTS,
+		OPT_PRINT_CONFIG,
+		OPT_VERSION
+	};
 	static const struct option longopts[] = {
-		{"help", no_argument, NULL, 'h'},
-		{"unbuffered", no_argument, NULL, 'U'},
-		{"dump", optional_argument, NULL, OPT_DUMP},
-		{"list-events", no_argument, NULL, OPT_LIST_EVENTS},
-		{"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
-		{"version", no_argument, NULL, OPT_VERSION},
-		{NULL, 0, NULL, 0},
+	    {"help", no_argument, NULL, 'h'},
+	    {"unbuffered", no_argument, NULL, 'U'},
+	    {"dump", optional_argument, NULL, OPT_DUMP},
+	    {"list-events", no_argument, NULL, OPT_LIST_EVENTS},
+	    {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
+	    {"version", no_argument, NULL, OPT_VERSION},
+	    {NULL, 0, NULL, 0},
 	};
 	struct config cfg;
 	struct daemon_opts dopts = {.dump = true, .dump_format = DUMP_TEXT};
@@ -109,7 +114,8 @@ int main(int argc, char **argv)
 				dopts.dump = false;
 				break;
 			} else {
-				log_error("--dump: unknown format '%s' (text, json or none)", optarg);
+				log_error("--dump: unknown format '%s' (text, json or none)",
+					  optarg);
 				exit(2);
 			}
 			dopts.dump = true;
@@ -121,8 +127,8 @@ int main(int argc, char **argv)
 			print_config = true;
 			break;
 		case OPT_VERSION:
-			printf("saker %s (event ABI %d, libbpf %s)\n", SAKER_VERSION, SK_ABI_VERSION,
-			       libbpf_version_string());
+			printf("saker %s (event ABI %d, libbpf %s)\n", SAKER_VERSION,
+			       SK_ABI_VERSION, libbpf_version_string());
 			exit(0);
 		default:
 			usage(stderr);

@@ -33,9 +33,10 @@ int probe_privileges(void)
 	if (cap_effective(d, CAP_BPF) && cap_effective(d, CAP_PERFMON))
 		return 0;
 	if (!cap_effective(d, CAP_BPF))
-		log_error("missing capability CAP_BPF (or CAP_SYS_ADMIN): loading BPF programs needs "
-			  "it; run saker as root or grant CAP_BPF, CAP_PERFMON and "
-			  "CAP_SYS_RESOURCE");
+		log_error(
+		    "missing capability CAP_BPF (or CAP_SYS_ADMIN): loading BPF programs needs "
+		    "it; run saker as root or grant CAP_BPF, CAP_PERFMON and "
+		    "CAP_SYS_RESOURCE");
 	else
 		log_error("missing capability CAP_PERFMON (or CAP_SYS_ADMIN): attaching to "
 			  "tracepoints needs it; run saker as root or grant it");

@@ -167,8 +167,10 @@ static void seed_thread(struct proc_table *t, const char *procfs, const char *pi
 		return;
 	/* Fields after comm: state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
 	 * cmajflt utime stime cutime cstime priority nice num_threads itrealvalue starttime */
-	if (sscanf(close_paren + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-		   &ppid, &starttime) != 2)
+	if (sscanf(
+		close_paren + 2,
+		"%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+		&ppid, &starttime) != 2)
 		return;
 	p = proc_table_upsert(t, (uint32_t)strtoul(tid_s, NULL, 10));
 	if (!p)
@@ -178,8 +180,8 @@ static void seed_thread(struct proc_table *t, const char *procfs, const char *pi
 	memset(p->comm, 0, sizeof(p->comm));
 	memcpy(p->comm, open_paren + 1,
 	       (size_t)(close_paren - open_paren - 1) < sizeof(p->comm) - 1
-		       ? (size_t)(close_paren - open_paren - 1)
-		       : sizeof(p->comm) - 1);
+		   ? (size_t)(close_paren - open_paren - 1)
+		   : sizeof(p->comm) - 1);
 	p->start_ns = starttime * ticks_ns;
 
 	snprintf(path, sizeof(path), "%s/%s/exe", procfs, pid_s);

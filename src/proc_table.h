@@ -18,12 +18,12 @@ struct proc {
 	uint32_t pid;  /* thread group id */
 	uint32_t ppid; /* the thread group's parent */
 	char comm[16];
-	char *exe;      /* the path exec'd, as passed (NUL-terminated, may hold any byte) */
-	char *args;     /* argv area: NUL-separated */
+	char *exe;  /* the path exec'd, as passed (NUL-terminated, may hold any byte) */
+	char *args; /* argv area: NUL-separated */
 	size_t args_len;
 	uint64_t start_ns; /* CLOCK_BOOTTIME */
 
-	struct proc *hnext; /* hash chain */
+	struct proc *hnext;	    /* hash chain */
 	struct proc *lprev, *lnext; /* age list, oldest first */
 };
 

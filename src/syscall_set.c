@@ -22,7 +22,8 @@ unsigned syscall_set_build(uint64_t *bm, const struct config *c)
 		int id = syscall_id(name + remove);
 
 		if (id < 0) {
-			log_warn("base_syscalls.custom_set: unknown syscall '%s' (ignored)", name + remove);
+			log_warn("base_syscalls.custom_set: unknown syscall '%s' (ignored)",
+				 name + remove);
 			continue;
 		}
 		if (remove)

@@ -38,7 +38,7 @@ void time_format_iso(uint64_t wall_ns, char *buf, size_t cap)
 	struct tm tm;
 
 	gmtime_r(&secs, &tm);
-	snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%09lluZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%09lluZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 		 (unsigned long long)(wall_ns % 1000000000ull));
 }

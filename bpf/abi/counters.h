@@ -11,8 +11,8 @@
 #endif
 
 struct sk_counters {
-	__u64 seen;           /* interesting events that reached a handler */
-	__u64 emitted;        /* records written to the ring buffer */
+	__u64 seen;	      /* interesting events that reached a handler */
+	__u64 emitted;	      /* records written to the ring buffer */
 	__u64 drop_full;      /* the ring buffer had no room */
 	__u64 drop_too_large; /* a record would exceed SK_RECORD_MAX */
 	__u64 drop_read_fail; /* the record could not be built (kernel data unreadable) */

@@ -29,32 +29,32 @@
 
 /* Syscall ids the in-kernel bitmap can hold. x86-64 ids are below 512 (x32 ids have bit 30
  * set and are never in the map). */
-#define SK_NR_SYSCALLS 512
+#define SK_NR_SYSCALLS	512
 #define SK_BITMAP_WORDS (SK_NR_SYSCALLS / 64)
 
 /* Limits of variable data. A path is cut at PATH_MAX like the kernel cuts it. argv is cut at
  * 4 KiB: enough for any shell command line worth reading in an alert, and it keeps an exec
  * record within one page of the ring. Anything cut sets SK_F_TRUNC in hdr.flags. */
-#define SK_PATH_MAX 4096
-#define SK_ARGV_MAX 4096
+#define SK_PATH_MAX	4096
+#define SK_ARGV_MAX	4096
 #define SK_SOCKADDR_MAX 128
 /* No record is larger than this; the per-CPU scratch buffer is twice this so the verifier
  * can prove every bounded copy stays inside it. */
-#define SK_RECORD_MAX 16384
+#define SK_RECORD_MAX	16384
 #define SK_SCRATCH_SIZE (2 * SK_RECORD_MAX)
 
 /* hdr.type */
 enum sk_event_type {
 	SK_EV_SYSCALL = 1, /* a syscall's exit: struct sk_syscall_ev */
-	SK_EV_FORK = 2,    /* sched_process_fork: struct sk_fork_ev */
-	SK_EV_EXEC = 3,    /* sched_process_exec: struct sk_exec_ev */
-	SK_EV_EXIT = 4,    /* sched_process_exit: struct sk_exit_ev */
+	SK_EV_FORK = 2,	   /* sched_process_fork: struct sk_fork_ev */
+	SK_EV_EXEC = 3,	   /* sched_process_exec: struct sk_exec_ev */
+	SK_EV_EXIT = 4,	   /* sched_process_exit: struct sk_exit_ev */
 	SK_EV_MAX
 };
 
 /* hdr.flags */
 enum sk_record_flags {
-	SK_F_TRUNC = 1 << 0,     /* some variable data was cut at its limit */
+	SK_F_TRUNC = 1 << 0,	 /* some variable data was cut at its limit */
 	SK_F_READ_FAIL = 1 << 1, /* some user or kernel memory could not be read */
 };
 
@@ -108,8 +108,8 @@ struct sk_fork_ev {
 	struct sk_hdr hdr;
 	__u32 child_pid;
 	__u32 child_tid;
-	__u32 child_ppid; /* the child's real parent tgid (differs with CLONE_PARENT) */
-	__u32 flags;      /* SK_FORK_THREAD when the child shares the parent's thread group */
+	__u32 child_ppid;     /* the child's real parent tgid (differs with CLONE_PARENT) */
+	__u32 flags;	      /* SK_FORK_THREAD when the child shares the parent's thread group */
 	__u64 child_start_ns; /* the child's start time, CLOCK_BOOTTIME */
 	char comm[16];
 };
@@ -140,7 +140,7 @@ struct sk_exec_ev {
 struct sk_exit_ev {
 	struct sk_hdr hdr;
 	__s32 exit_code; /* as wait(2) reports it: status << 8 | signal */
-	__u32 flags;     /* SK_EXIT_GROUP_DEAD when the whole process is gone */
+	__u32 flags;	 /* SK_EXIT_GROUP_DEAD when the whole process is gone */
 };
 
 #define SK_EXIT_GROUP_DEAD 1u

@@ -79,12 +79,18 @@ TEST(bad_values_are_errors)
 {
 	struct config c;
 	const char *bad[] = {
-		"engine:\n  ringbuf_size_mb: abc\n", "engine:\n  ringbuf_size_mb: 3\n",
-		"engine:\n  ringbuf_size_mb: 2048\n", "engine:\n  ringbuf_size_mb: -8\n",
-		"engine:\n  attach: kprobe\n",	      "base_syscalls:\n  all: maybe\n",
-		"engine: [1, 2]\n",		      "engine:\n  ringbuf_size_mb: [8]\n",
-		"base_syscalls:\n  custom_set: read\n", "log_level: loud\n",
-		"- just\n- a list\n",		      "engine: {ringbuf_size_mb: 8\n",
+	    "engine:\n  ringbuf_size_mb: abc\n",
+	    "engine:\n  ringbuf_size_mb: 3\n",
+	    "engine:\n  ringbuf_size_mb: 2048\n",
+	    "engine:\n  ringbuf_size_mb: -8\n",
+	    "engine:\n  attach: kprobe\n",
+	    "base_syscalls:\n  all: maybe\n",
+	    "engine: [1, 2]\n",
+	    "engine:\n  ringbuf_size_mb: [8]\n",
+	    "base_syscalls:\n  custom_set: read\n",
+	    "log_level: loud\n",
+	    "- just\n- a list\n",
+	    "engine: {ringbuf_size_mb: 8\n",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

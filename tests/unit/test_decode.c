@@ -74,10 +74,11 @@ TEST(exec_record)
 
 TEST(fork_and_exit_records)
 {
-	struct sk_fork_ev f = {.hdr = {.size = sizeof(f), .type = SK_EV_FORK, .abi = SK_ABI_VERSION},
-			       .child_pid = 7};
-	struct sk_exit_ev x = {.hdr = {.size = sizeof(x), .type = SK_EV_EXIT, .abi = SK_ABI_VERSION},
-			       .exit_code = 256};
+	struct sk_fork_ev f = {
+	    .hdr = {.size = sizeof(f), .type = SK_EV_FORK, .abi = SK_ABI_VERSION}, .child_pid = 7};
+	struct sk_exit_ev x = {
+	    .hdr = {.size = sizeof(x), .type = SK_EV_EXIT, .abi = SK_ABI_VERSION},
+	    .exit_code = 256};
 	struct decode_stats st = {0};
 	struct event ev;
 

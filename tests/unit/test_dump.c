@@ -61,8 +61,9 @@ TEST(openat_text)
 	ev.blob[0].p = (const uint8_t *)path;
 	ev.blob[0].len = sizeof(path);
 	dump_event(&sb, &ev, NULL, DUMP_TEXT);
-	CHECK(strstr(sb.buf, " pid=100 tid=101 ppid=0 comm=<NA> openat(dirfd=AT_FDCWD, "
-			     "path=\"/etc/passwd\", flags=O_RDONLY|O_CLOEXEC, mode=0) = 3") != NULL);
+	CHECK(strstr(sb.buf,
+		     " pid=100 tid=101 ppid=0 comm=<NA> openat(dirfd=AT_FDCWD, "
+		     "path=\"/etc/passwd\", flags=O_RDONLY|O_CLOEXEC, mode=0) = 3") != NULL);
 	CHECK(strchr(sb.buf, '\n') == NULL);
 }
 
@@ -178,7 +179,8 @@ TEST(exec_argv_list)
 	j = json_of(&ev);
 	CHECK_EQ_STR(jstr(j, "event", NULL), "sched_process_exec");
 	CHECK_EQ_STR(jstr(j, "args", "filename"), "/bin/echo");
-	argv = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "args"), "argv");
+	argv =
+	    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "args"), "argv");
 	CHECK_EQ_INT(cJSON_GetArraySize(argv), 3);
 	CHECK_EQ_STR(cJSON_GetArrayItem(argv, 1)->valuestring, "hello world");
 	CHECK_EQ_STR(cJSON_GetArrayItem(argv, 2)->valuestring, "\\xff");
@@ -206,7 +208,8 @@ TEST(successful_execve_shows_new_image)
 	CHECK_EQ_STR(jstr(j, "args", "filename"), "/usr/bin/id");
 	CHECK_EQ_STR(jstr(j, "comm", NULL), "id");
 	CHECK(jnum(j, "ppid", NULL) == 1);
-	argv = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "args"), "argv");
+	argv =
+	    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "args"), "argv");
 	CHECK_EQ_INT(cJSON_GetArraySize(argv), 2);
 	cJSON_Delete(j);
 	proc_table_free(t);
@@ -242,8 +245,9 @@ TEST(flags_and_exit)
 	CHECK(jnum(j, "args", "status") == 7);
 	CHECK(jnum(j, "args", "signal") == 0);
 	CHECK(jnum(j, "args", "group_dead") == 1);
-	CHECK_EQ_STR(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "flags"), 0)->valuestring,
-		     "truncated");
+	CHECK_EQ_STR(
+	    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "flags"), 0)->valuestring,
+	    "truncated");
 	cJSON_Delete(j);
 }
 

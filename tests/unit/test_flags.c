@@ -20,8 +20,7 @@ TEST(open_flags)
 {
 	CHECK_EQ_STR(render(flags_open, O_RDONLY), "O_RDONLY");
 	CHECK_EQ_STR(render(flags_open, O_RDONLY | O_CLOEXEC), "O_RDONLY|O_CLOEXEC");
-	CHECK_EQ_STR(render(flags_open, O_WRONLY | O_CREAT | O_TRUNC),
-		     "O_WRONLY|O_CREAT|O_TRUNC");
+	CHECK_EQ_STR(render(flags_open, O_WRONLY | O_CREAT | O_TRUNC), "O_WRONLY|O_CREAT|O_TRUNC");
 	CHECK_EQ_STR(render(flags_open, O_RDWR | O_SYNC), "O_RDWR|O_SYNC");
 	CHECK_EQ_STR(render(flags_open, O_RDWR | O_DSYNC), "O_RDWR|O_DSYNC");
 	CHECK_EQ_STR(render(flags_open, O_RDWR | O_TMPFILE), "O_RDWR|O_TMPFILE");

@@ -93,8 +93,11 @@ TEST(seed_real_proc)
 TEST(fork_exec_exit)
 {
 	struct proc_table *t = proc_table_new(100);
-	struct sk_fork_ev f = {.hdr = {.pid = 10, .tid = 10}, .child_pid = 11, .child_tid = 11,
-			       .child_ppid = 10, .comm = "parent"};
+	struct sk_fork_ev f = {.hdr = {.pid = 10, .tid = 10},
+			       .child_pid = 11,
+			       .child_tid = 11,
+			       .child_ppid = 10,
+			       .comm = "parent"};
 	struct sk_exec_ev x = {.old_tid = 11, .ppid = 10, .comm = "ls"};
 	struct event ev = {.kind = SK_EV_FORK, .pid = 10, .tid = 10, .fork = &f};
 	struct proc *parent = proc_table_upsert(t, 10), *c;

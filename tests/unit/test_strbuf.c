@@ -75,7 +75,7 @@ TEST(utf8_seq_len_table)
 	CHECK_EQ_INT(utf8_seq_len((const unsigned char *)"a", 1), 1);
 	CHECK_EQ_INT(utf8_seq_len((const unsigned char *)"\xc3\xa9", 2), 2);
 	CHECK_EQ_INT(utf8_seq_len((const unsigned char *)"\xc3\xa9", 1), 0);
-	CHECK_EQ_INT(utf8_seq_len((const unsigned char *)"\xe0\x80\x80", 3), 0); /* overlong */
+	CHECK_EQ_INT(utf8_seq_len((const unsigned char *)"\xe0\x80\x80", 3), 0);     /* overlong */
 	CHECK_EQ_INT(utf8_seq_len((const unsigned char *)"\xf4\x8f\xbf\xbf", 4), 4); /* U+10FFFF */
 	CHECK_EQ_INT(utf8_seq_len((const unsigned char *)"\xc1\xbf", 2), 0);
 }

@@ -23,7 +23,7 @@ static int tap_n, tap_failed_tests, tap_cur_failed;
 		tap_cur_failed = 0;                                                                \
 		test_##name();                                                                     \
 		tap_n++;                                                                           \
-		printf("%sok %d - %s\n", tap_cur_failed ? "not " : "", tap_n, #name);                \
+		printf("%sok %d - %s\n", tap_cur_failed ? "not " : "", tap_n, #name);              \
 		if (tap_cur_failed)                                                                \
 			tap_failed_tests++;                                                        \
 		fflush(stdout);                                                                    \
@@ -41,8 +41,8 @@ static int tap_n, tap_failed_tests, tap_cur_failed;
 	do {                                                                                       \
 		long long va_ = (long long)(a), vb_ = (long long)(b);                              \
 		if (va_ != vb_) {                                                                  \
-			printf("# %s:%d: %s == %s: %lld != %lld\n", __FILE__, __LINE__, #a, #b, va_, \
-			       vb_);                                                               \
+			printf("# %s:%d: %s == %s: %lld != %lld\n", __FILE__, __LINE__, #a, #b,    \
+			       va_, vb_);                                                          \
 			tap_cur_failed = 1;                                                        \
 		}                                                                                  \
 	} while (0)
@@ -51,8 +51,8 @@ static int tap_n, tap_failed_tests, tap_cur_failed;
 	do {                                                                                       \
 		const char *sa_ = (a), *sb_ = (b);                                                 \
 		if (!sa_ || !sb_ || strcmp(sa_, sb_) != 0) {                                       \
-			printf("# %s:%d: %s == %s: \"%s\" != \"%s\"\n", __FILE__, __LINE__, #a, #b,  \
-			       sa_ ? sa_ : "(null)", sb_ ? sb_ : "(null)");                        \
+			printf("# %s:%d: %s == %s: \"%s\" != \"%s\"\n", __FILE__, __LINE__, #a,    \
+			       #b, sa_ ? sa_ : "(null)", sb_ ? sb_ : "(null)");                    \
 			tap_cur_failed = 1;                                                        \
 		}                                                                                  \
 	} while (0)
