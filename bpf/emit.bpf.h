@@ -74,13 +74,17 @@ static __always_inline int record_send(struct sk_counters *c, void *rec, u32 siz
 	return 0;
 }
 
-/* Reserves a fixed-size record straight in the ring buffer; counts a full ring. */
-static __always_inline void *record_reserve(struct sk_counters *c, u32 size)
+/* Reserves a fixed-size record straight in the ring buffer and fills its header; counts a
+ * full ring. */
+static __always_inline void *record_reserve(struct sk_counters *c, u16 type, u32 size)
 {
 	void *rec = bpf_ringbuf_reserve(&events, size, 0);
 
-	if (!rec)
+	if (!rec) {
 		COUNT(c, drop_full);
+		return NULL;
+	}
+	hdr_fill(rec, type, size);
 	return rec;
 }
 

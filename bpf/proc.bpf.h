@@ -27,10 +27,9 @@ static __always_inline int do_sched_fork(struct task_struct *child)
 	if (is_self())
 		return 0;
 	COUNT(c, seen);
-	ev = record_reserve(c, sizeof(*ev));
+	ev = record_reserve(c, SK_EV_FORK, sizeof(*ev));
 	if (!ev)
 		return 0;
-	hdr_fill(&ev->hdr, SK_EV_FORK, sizeof(*ev));
 	pid = BPF_CORE_READ(child, pid);
 	tgid = BPF_CORE_READ(child, tgid);
 	ev->child_pid = tgid;
@@ -99,10 +98,9 @@ static __always_inline int do_sched_exit(struct task_struct *p)
 	if (is_self())
 		return 0;
 	COUNT(c, seen);
-	ev = record_reserve(c, sizeof(*ev));
+	ev = record_reserve(c, SK_EV_EXIT, sizeof(*ev));
 	if (!ev)
 		return 0;
-	hdr_fill(&ev->hdr, SK_EV_EXIT, sizeof(*ev));
 	ev->exit_code = BPF_CORE_READ(p, exit_code);
 	ev->flags = BPF_CORE_READ(p, signal, live.counter) == 0 ? SK_EXIT_GROUP_DEAD : 0;
 	record_submit(c, ev);

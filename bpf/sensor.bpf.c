@@ -29,10 +29,9 @@ struct sys_ctx {
 	u16 nr;
 };
 
-static __always_inline void syscall_hdr_fill(struct sk_syscall_ev *ev, const struct sys_ctx *sc,
-					     u32 size)
+/* The fixed part after the header. */
+static __always_inline void syscall_fill(struct sk_syscall_ev *ev, const struct sys_ctx *sc)
 {
-	hdr_fill(&ev->hdr, SK_EV_SYSCALL, size);
 	ev->ret = sc->ret;
 	ev->nr = sc->nr;
 	__builtin_memcpy(ev->args, sc->args, sizeof(ev->args));
@@ -71,10 +70,10 @@ static __always_inline int sys_exit_common(const struct sys_ctx *sc, bool compat
 		break;
 	default:
 		/* No blobs: reserve in the ring directly. */
-		ev = record_reserve(c, sizeof(*ev));
+		ev = record_reserve(c, SK_EV_SYSCALL, sizeof(*ev));
 		if (!ev)
 			return 0;
-		syscall_hdr_fill(ev, sc, sizeof(*ev));
+		syscall_fill(ev, sc);
 		record_submit(c, ev);
 		return 0;
 	}
@@ -84,7 +83,8 @@ static __always_inline int sys_exit_common(const struct sys_ctx *sc, bool compat
 		COUNT(c, drop_read_fail);
 		return 0;
 	}
-	syscall_hdr_fill(ev, sc, 0);
+	hdr_fill(&ev->hdr, SK_EV_SYSCALL, 0); /* record_send sets the size */
+	syscall_fill(ev, sc);
 	switch (sc->nr) {
 	case SK_NR_execve:
 	case SK_NR_execveat:
