@@ -20,16 +20,24 @@ static __always_inline struct sk_counters *counters_get(void)
 	return bpf_map_lookup_elem(&counters, &zero);
 }
 
+/* Counters that can hide data loss (drops, partial reads) use an atomic add. */
 #define COUNT(c, field)                                                                            \
 	do {                                                                                       \
 		if (c)                                                                             \
 			__sync_fetch_and_add(&(c)->field, 1);                                      \
 	} while (0)
 
-static __always_inline void hdr_fill(struct sk_hdr *h, u16 type, u32 size)
-{
-	u64 id = bpf_get_current_pid_tgid();
+/* seen and emitted move on every event: a plain increment of this CPU's slot (programs run
+ * with migration disabled) saves a locked instruction per event. */
+#define COUNT_FAST(c, field)                                                                       \
+	do {                                                                                       \
+		if (c)                                                                             \
+			(c)->field++;                                                              \
+	} while (0)
 
+/* id is bpf_get_current_pid_tgid(), read once per event by the caller. */
+static __always_inline void hdr_fill(struct sk_hdr *h, u16 type, u32 size, u64 id)
+{
 	h->ts_ns = bpf_ktime_get_boot_ns();
 	h->size = size;
 	h->type = type;
@@ -70,13 +78,13 @@ static __always_inline int record_send(struct sk_counters *c, void *rec, u32 siz
 		COUNT(c, drop_full);
 		return 0;
 	}
-	COUNT(c, emitted);
+	COUNT_FAST(c, emitted);
 	return 0;
 }
 
 /* Reserves a fixed-size record straight in the ring buffer and fills its header; counts a
  * full ring. */
-static __always_inline void *record_reserve(struct sk_counters *c, u16 type, u32 size)
+static __always_inline void *record_reserve(struct sk_counters *c, u16 type, u32 size, u64 id)
 {
 	void *rec = bpf_ringbuf_reserve(&events, size, 0);
 
@@ -84,14 +92,14 @@ static __always_inline void *record_reserve(struct sk_counters *c, u16 type, u32
 		COUNT(c, drop_full);
 		return NULL;
 	}
-	hdr_fill(rec, type, size);
+	hdr_fill(rec, type, size, id);
 	return rec;
 }
 
 static __always_inline void record_submit(struct sk_counters *c, void *rec)
 {
 	bpf_ringbuf_submit(rec, BPF_RB_NO_WAKEUP);
-	COUNT(c, emitted);
+	COUNT_FAST(c, emitted);
 }
 
 /*

@@ -13,21 +13,23 @@
 
 #define SK_ARGV_SCAN 32 /* argv entries read for a failed exec */
 
-static __always_inline bool is_self(void)
+/* id is bpf_get_current_pid_tgid(). */
+static __always_inline bool is_self(u64 id)
 {
-	return (bpf_get_current_pid_tgid() >> 32) == self_tgid;
+	return (id >> 32) == self_tgid;
 }
 
 static __always_inline int do_sched_fork(struct task_struct *child)
 {
+	u64 id = bpf_get_current_pid_tgid();
 	struct sk_counters *c = counters_get();
 	struct sk_fork_ev *ev;
 	u32 pid, tgid;
 
-	if (is_self())
+	if (is_self(id))
 		return 0;
-	COUNT(c, seen);
-	ev = record_reserve(c, SK_EV_FORK, sizeof(*ev));
+	COUNT_FAST(c, seen);
+	ev = record_reserve(c, SK_EV_FORK, sizeof(*ev), id);
 	if (!ev)
 		return 0;
 	pid = BPF_CORE_READ(child, pid);
@@ -45,6 +47,7 @@ static __always_inline int do_sched_fork(struct task_struct *child)
 static __always_inline int do_sched_exec(struct task_struct *p, pid_t old_pid,
 					 struct linux_binprm *bprm)
 {
+	u64 id = bpf_get_current_pid_tgid();
 	struct sk_counters *c = counters_get();
 	struct sk_exec_ev *ev;
 	const struct cred *cred;
@@ -52,16 +55,16 @@ static __always_inline int do_sched_exec(struct task_struct *p, pid_t old_pid,
 	u32 off, n;
 	u8 *buf;
 
-	if (is_self())
+	if (is_self(id))
 		return 0;
-	COUNT(c, seen);
+	COUNT_FAST(c, seen);
 	buf = scratch_get();
 	if (!buf) {
 		COUNT(c, drop_read_fail);
 		return 0;
 	}
 	ev = (struct sk_exec_ev *)buf;
-	hdr_fill(&ev->hdr, SK_EV_EXEC, 0);
+	hdr_fill(&ev->hdr, SK_EV_EXEC, 0, id);
 	ev->old_tid = old_pid;
 	ev->ppid = BPF_CORE_READ(p, real_parent, tgid);
 	cred = BPF_CORE_READ(p, cred);
@@ -92,13 +95,14 @@ static __always_inline int do_sched_exec(struct task_struct *p, pid_t old_pid,
 
 static __always_inline int do_sched_exit(struct task_struct *p)
 {
+	u64 id = bpf_get_current_pid_tgid();
 	struct sk_counters *c = counters_get();
 	struct sk_exit_ev *ev;
 
-	if (is_self())
+	if (is_self(id))
 		return 0;
-	COUNT(c, seen);
-	ev = record_reserve(c, SK_EV_EXIT, sizeof(*ev));
+	COUNT_FAST(c, seen);
+	ev = record_reserve(c, SK_EV_EXIT, sizeof(*ev), id);
 	if (!ev)
 		return 0;
 	ev->exit_code = BPF_CORE_READ(p, exit_code);

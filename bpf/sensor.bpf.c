@@ -43,10 +43,11 @@ static __always_inline void syscall_fill(struct sk_syscall_ev *ev, const struct 
 /* After the bitmap check: drop our own events, count, and run the syscall's handler. */
 static __always_inline int sys_exit_common(const struct sys_ctx *sc, bool compat)
 {
+	u64 id = bpf_get_current_pid_tgid();
 	struct sk_counters *c;
 	struct sk_syscall_ev *ev;
 
-	if (is_self())
+	if (is_self(id))
 		return 0;
 	c = counters_get();
 	if (compat) {
@@ -54,7 +55,7 @@ static __always_inline int sys_exit_common(const struct sys_ctx *sc, bool compat
 		COUNT(c, compat_ignored);
 		return 0;
 	}
-	COUNT(c, seen);
+	COUNT_FAST(c, seen);
 
 	switch (sc->nr) {
 	case SK_NR_execve:
@@ -70,7 +71,7 @@ static __always_inline int sys_exit_common(const struct sys_ctx *sc, bool compat
 		break;
 	default:
 		/* No blobs: reserve in the ring directly. */
-		ev = record_reserve(c, SK_EV_SYSCALL, sizeof(*ev));
+		ev = record_reserve(c, SK_EV_SYSCALL, sizeof(*ev), id);
 		if (!ev)
 			return 0;
 		syscall_fill(ev, sc);
@@ -83,7 +84,7 @@ static __always_inline int sys_exit_common(const struct sys_ctx *sc, bool compat
 		COUNT(c, drop_read_fail);
 		return 0;
 	}
-	hdr_fill(&ev->hdr, SK_EV_SYSCALL, 0); /* record_send sets the size */
+	hdr_fill(&ev->hdr, SK_EV_SYSCALL, 0, id); /* record_send sets the size */
 	syscall_fill(ev, sc);
 	switch (sc->nr) {
 	case SK_NR_execve:
