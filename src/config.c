@@ -65,13 +65,34 @@ void config_defaults(struct config *c)
 	c->stats_interval_s = 0;
 }
 
+static void strlist_clear(struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static int strlist_add(struct strlist *l, const char *s)
+{
+	char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
+
+	if (!v)
+		return -1;
+	l->v = v;
+	v[l->n] = strdup(s);
+	if (!v[l->n])
+		return -1;
+	l->n++;
+	return 0;
+}
+
 void config_free(struct config *c)
 {
-	for (size_t i = 0; i < c->n_custom_set; i++)
-		free(c->custom_set[i]);
-	free(c->custom_set);
-	c->custom_set = NULL;
-	c->n_custom_set = 0;
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].type == KEY_STRLIST)
+			strlist_clear((struct strlist *)((char *)c + keys[i].offset));
 }
 
 static const struct key *key_find(const char *name)
@@ -162,25 +183,6 @@ static int key_set_scalar(struct config *c, const struct key *k, const char *v, 
 	return -1;
 }
 
-static void strlist_clear(struct config *c)
-{
-	config_free(c);
-}
-
-static int strlist_add(struct config *c, const char *v)
-{
-	char **n = realloc(c->custom_set, (c->n_custom_set + 1) * sizeof(*n));
-
-	if (!n)
-		return -1;
-	c->custom_set = n;
-	n[c->n_custom_set] = strdup(v);
-	if (!n[c->n_custom_set])
-		return -1;
-	c->n_custom_set++;
-	return 0;
-}
-
 struct walk {
 	struct config *c;
 	const char *path;
@@ -208,8 +210,10 @@ static void walk_value(struct walk *w, const char *name, yaml_node_t *v, unsigne
 		return;
 	}
 	if (k->type == KEY_STRLIST) {
+		struct strlist *list = (struct strlist *)((char *)w->c + k->offset);
+
 		if (v->type == YAML_SCALAR_NODE && v->data.scalar.length == 0) {
-			strlist_clear(w->c);
+			strlist_clear(list);
 			return;
 		}
 		if (v->type != YAML_SEQUENCE_NODE) {
@@ -217,7 +221,7 @@ static void walk_value(struct walk *w, const char *name, yaml_node_t *v, unsigne
 			w->errors++;
 			return;
 		}
-		strlist_clear(w->c);
+		strlist_clear(list);
 		for (yaml_node_item_t *it = v->data.sequence.items.start;
 		     it < v->data.sequence.items.top; it++) {
 			yaml_node_t *item = yaml_document_get_node(w->doc, *it);
@@ -228,7 +232,7 @@ static void walk_value(struct walk *w, const char *name, yaml_node_t *v, unsigne
 				w->errors++;
 				return;
 			}
-			if (strlist_add(w->c, (const char *)item->data.scalar.value)) {
+			if (strlist_add(list, (const char *)item->data.scalar.value)) {
 				log_error("%s: out of memory", where);
 				w->errors++;
 				return;
@@ -323,6 +327,7 @@ int config_apply_override(struct config *c, const char *kv)
 	}
 	if (k->type == KEY_STRLIST) {
 		/* A list as "a,b,c", optionally in brackets. */
+		struct strlist *list = (struct strlist *)((char *)c + k->offset);
 		char *copy = strdup(eq + 1), *s, *tok, *save = NULL;
 		int rc = 0;
 
@@ -334,12 +339,12 @@ int config_apply_override(struct config *c, const char *kv)
 			if (*s && s[strlen(s) - 1] == ']')
 				s[strlen(s) - 1] = '\0';
 		}
-		strlist_clear(c);
+		strlist_clear(list);
 		for (tok = strtok_r(s, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
 			while (*tok == ' ')
 				tok++;
 			if (*tok)
-				rc = strlist_add(c, tok);
+				rc = strlist_add(list, tok);
 		}
 		free(copy);
 		return rc;
@@ -364,12 +369,15 @@ void config_describe(const struct config *c)
 		case KEY_ENUM:
 			printf("%s\n", k->choices[*(const int *)field]);
 			break;
-		case KEY_STRLIST:
+		case KEY_STRLIST: {
+			const struct strlist *l = field;
+
 			printf("[");
-			for (size_t j = 0; j < c->n_custom_set; j++)
-				printf("%s%s", j ? ", " : "", c->custom_set[j]);
+			for (size_t j = 0; j < l->n; j++)
+				printf("%s%s", j ? ", " : "", l->v[j]);
 			printf("]\n");
 			break;
+		}
 		}
 	}
 }

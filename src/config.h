@@ -16,16 +16,21 @@ enum attach_mode {
 	ATTACH_RAW_TP
 };
 
+/* A list of strings from the configuration. */
+struct strlist {
+	char **v;
+	size_t n;
+};
+
 struct config {
 	int log_level;		    /* log_level */
 	unsigned ringbuf_size_mb;   /* engine.ringbuf_size_mb */
 	unsigned drain_interval_ms; /* engine.drain_interval_ms */
 	int attach;		    /* engine.attach */
 	bool syscalls_all;	    /* base_syscalls.all */
-	char **custom_set;	    /* base_syscalls.custom_set */
-	size_t n_custom_set;
-	unsigned proc_table_size;  /* state.proc_table_size */
-	unsigned stats_interval_s; /* stats_interval_s */
+	struct strlist custom_set;  /* base_syscalls.custom_set */
+	unsigned proc_table_size;   /* state.proc_table_size */
+	unsigned stats_interval_s;  /* stats_interval_s */
 };
 
 void config_defaults(struct config *c);

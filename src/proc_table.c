@@ -145,15 +145,24 @@ static ssize_t read_file(const char *path, char *buf, size_t cap)
 	return total;
 }
 
+/* What a thread shares with its process: read once per process. */
+struct seed_proc {
+	char exe[4096];
+	ssize_t exe_len;
+	char args[4096];
+	ssize_t args_len;
+};
+
 static void seed_thread(struct proc_table *t, const char *procfs, const char *pid_s,
-			const char *tid_s, uint64_t ticks_ns)
+			const char *tid_s, uint64_t ticks_ns, const struct seed_proc *sp)
 {
-	char path[128], buf[4096];
+	char path[600], buf[1024];
 	ssize_t n;
 	char *open_paren, *close_paren;
 	unsigned long long starttime = 0;
 	int ppid = 0;
 	struct proc *p;
+	size_t comm_len;
 
 	snprintf(path, sizeof(path), "%s/%s/task/%s/stat", procfs, pid_s, tid_s);
 	n = read_file(path, buf, sizeof(buf) - 1);
@@ -178,22 +187,15 @@ static void seed_thread(struct proc_table *t, const char *procfs, const char *pi
 	p->pid = (uint32_t)strtoul(pid_s, NULL, 10);
 	p->ppid = (uint32_t)ppid;
 	memset(p->comm, 0, sizeof(p->comm));
+	comm_len = (size_t)(close_paren - open_paren - 1);
 	memcpy(p->comm, open_paren + 1,
-	       (size_t)(close_paren - open_paren - 1) < sizeof(p->comm) - 1
-		   ? (size_t)(close_paren - open_paren - 1)
-		   : sizeof(p->comm) - 1);
+	       comm_len < sizeof(p->comm) - 1 ? comm_len : sizeof(p->comm) - 1);
 	p->start_ns = starttime * ticks_ns;
-
-	snprintf(path, sizeof(path), "%s/%s/exe", procfs, pid_s);
-	n = readlink(path, buf, sizeof(buf) - 1);
 	free(p->exe);
-	p->exe = n > 0 ? dup_bytes(buf, (size_t)n) : NULL;
-
-	snprintf(path, sizeof(path), "%s/%s/cmdline", procfs, pid_s);
-	n = read_file(path, buf, sizeof(buf));
+	p->exe = sp->exe_len > 0 ? dup_bytes(sp->exe, (size_t)sp->exe_len) : NULL;
 	free(p->args);
-	p->args = n > 0 ? dup_bytes(buf, (size_t)n) : NULL;
-	p->args_len = n > 0 ? (size_t)n : 0;
+	p->args = sp->args_len > 0 ? dup_bytes(sp->args, (size_t)sp->args_len) : NULL;
+	p->args_len = sp->args_len > 0 ? (size_t)sp->args_len : 0;
 	t->st.seeded++;
 }
 
@@ -204,23 +206,33 @@ size_t proc_table_seed(struct proc_table *t, const char *procfs)
 	uint64_t before = t->st.seeded;
 	long hz = sysconf(_SC_CLK_TCK);
 	uint64_t ticks_ns = hz > 0 ? 1000000000ull / (uint64_t)hz : 10000000ull;
-	char path[300];
+	struct seed_proc *sp = malloc(sizeof(*sp));
+	char path[600];
 
-	if (!d)
+	if (!d || !sp) {
+		if (d)
+			closedir(d);
+		free(sp);
 		return 0;
+	}
 	while ((de = readdir(d))) {
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
+		snprintf(path, sizeof(path), "%s/%s/exe", procfs, de->d_name);
+		sp->exe_len = readlink(path, sp->exe, sizeof(sp->exe));
+		snprintf(path, sizeof(path), "%s/%s/cmdline", procfs, de->d_name);
+		sp->args_len = read_file(path, sp->args, sizeof(sp->args));
 		snprintf(path, sizeof(path), "%s/%s/task", procfs, de->d_name);
 		td = opendir(path);
 		if (!td)
 			continue; /* exited since readdir */
 		while ((te = readdir(td)))
 			if (te->d_name[0] >= '1' && te->d_name[0] <= '9')
-				seed_thread(t, procfs, de->d_name, te->d_name, ticks_ns);
+				seed_thread(t, procfs, de->d_name, te->d_name, ticks_ns, sp);
 		closedir(td);
 	}
 	closedir(d);
+	free(sp);
 	return (size_t)(t->st.seeded - before);
 }
 

@@ -16,8 +16,8 @@ unsigned syscall_set_build(uint64_t *bm, const struct config *c)
 		if (c->syscalls_all || syscall_is_decoded(id))
 			syscall_set_add(bm, id);
 	}
-	for (size_t i = 0; i < c->n_custom_set; i++) {
-		const char *name = c->custom_set[i];
+	for (size_t i = 0; i < c->custom_set.n; i++) {
+		const char *name = c->custom_set.v[i];
 		int remove = name[0] == '!';
 		int id = syscall_id(name + remove);
 

@@ -32,7 +32,7 @@ TEST(defaults)
 	CHECK_EQ_INT(c.drain_interval_ms, 1);
 	CHECK_EQ_INT(c.attach, ATTACH_AUTO);
 	CHECK(!c.syscalls_all);
-	CHECK_EQ_INT(c.n_custom_set, 0);
+	CHECK_EQ_INT(c.custom_set.n, 0);
 }
 
 TEST(file_values)
@@ -54,10 +54,10 @@ TEST(file_values)
 	CHECK_EQ_INT(c.ringbuf_size_mb, 16);
 	CHECK_EQ_INT(c.drain_interval_ms, 5);
 	CHECK_EQ_INT(c.attach, ATTACH_RAW_TP);
-	CHECK_EQ_INT(c.n_custom_set, 2);
-	if (c.n_custom_set == 2) {
-		CHECK_EQ_STR(c.custom_set[0], "getppid");
-		CHECK_EQ_STR(c.custom_set[1], "!close");
+	CHECK_EQ_INT(c.custom_set.n, 2);
+	if (c.custom_set.n == 2) {
+		CHECK_EQ_STR(c.custom_set.v[0], "getppid");
+		CHECK_EQ_STR(c.custom_set.v[1], "!close");
 	}
 	config_free(&c);
 	unlink(p);
@@ -118,7 +118,7 @@ TEST(overrides)
 	CHECK_EQ_INT(config_apply_override(&c, "engine.attach=tp_btf"), 0);
 	CHECK_EQ_INT(c.attach, ATTACH_TP_BTF);
 	CHECK_EQ_INT(config_apply_override(&c, "base_syscalls.custom_set=a,b"), 0);
-	CHECK_EQ_INT(c.n_custom_set, 2);
+	CHECK_EQ_INT(c.custom_set.n, 2);
 	CHECK_EQ_INT(config_apply_override(&c, "engine.ringbuf_size_mb=3"), -1);
 	CHECK_EQ_INT(config_apply_override(&c, "engine.nope=3"), -1);
 	CHECK_EQ_INT(config_apply_override(&c, "noequals"), -1);
