@@ -1,8 +1,9 @@
-/* The kernel/user contract: every size and offset of bpf/abi pinned. A change here is an
- * ABI change: bump SK_ABI_VERSION and update docs/event-abi.md. The BPF side compiles the
- * same header; these values are also checked against the BTF of the built object by the
- * e2e suite (the skeleton's static asserts cover the globals). */
+/* The kernel/user contract: every size and offset of bpf/abi pinned, and checked against
+ * the layout the BPF compiler gives the same structs (tests/abi_layout.bpf.c). A change
+ * here is an ABI change: bump SK_ABI_VERSION and update docs/event-abi.md. */
+#include <bpf/btf.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "counters.h"
 #include "events.h"
@@ -73,6 +74,139 @@ TEST(limits_fit)
 	CHECK_EQ_INT(SK_NR_SYSCALLS % 64, 0);
 }
 
+/* The kernel side's own view: tests/abi_layout.bpf.c, built by the BPF compiler with the
+ * sensor's flags, holds one instance of each struct, so its BTF says how the BPF side lays
+ * them out. Each must match this compiler's layout, member by member. */
+struct member_ref {
+	const char *strct, *member;
+	size_t off;
+};
+
+#define M(s, m)                                                                                    \
+	{                                                                                          \
+#s, #m, offsetof(struct s, m)                                                      \
+	}
+
+static const struct member_ref members[] = {
+    M(sk_hdr, ts_ns),
+    M(sk_hdr, size),
+    M(sk_hdr, type),
+    M(sk_hdr, abi),
+    M(sk_hdr, flags),
+    M(sk_hdr, pid),
+    M(sk_hdr, tid),
+    M(sk_syscall_ev, hdr),
+    M(sk_syscall_ev, ret),
+    M(sk_syscall_ev, args),
+    M(sk_syscall_ev, nr),
+    M(sk_syscall_ev, blob_len),
+    M(sk_sock_tuple, family),
+    M(sk_sock_tuple, type),
+    M(sk_sock_tuple, sport),
+    M(sk_sock_tuple, dport),
+    M(sk_sock_tuple, saddr),
+    M(sk_sock_tuple, daddr),
+    M(sk_fork_ev, child_pid),
+    M(sk_fork_ev, child_tid),
+    M(sk_fork_ev, child_ppid),
+    M(sk_fork_ev, flags),
+    M(sk_fork_ev, child_start_ns),
+    M(sk_fork_ev, comm),
+    M(sk_exec_ev, old_tid),
+    M(sk_exec_ev, ppid),
+    M(sk_exec_ev, uid),
+    M(sk_exec_ev, gid),
+    M(sk_exec_ev, euid),
+    M(sk_exec_ev, egid),
+    M(sk_exec_ev, loginuid),
+    M(sk_exec_ev, filename_len),
+    M(sk_exec_ev, argv_len),
+    M(sk_exec_ev, cgroup_id),
+    M(sk_exec_ev, start_ns),
+    M(sk_exec_ev, comm),
+    M(sk_exit_ev, exit_code),
+    M(sk_exit_ev, flags),
+    M(sk_counters, seen),
+    M(sk_counters, emitted),
+    M(sk_counters, drop_full),
+    M(sk_counters, drop_too_large),
+    M(sk_counters, drop_read_fail),
+    M(sk_counters, partial_read),
+    M(sk_counters, truncated),
+    M(sk_counters, compat_ignored),
+};
+
+static const struct {
+	const char *name;
+	size_t size;
+} structs[] = {
+    {"sk_hdr", sizeof(struct sk_hdr)},
+    {"sk_syscall_ev", sizeof(struct sk_syscall_ev)},
+    {"sk_sock_tuple", sizeof(struct sk_sock_tuple)},
+    {"sk_fork_ev", sizeof(struct sk_fork_ev)},
+    {"sk_exec_ev", sizeof(struct sk_exec_ev)},
+    {"sk_exit_ev", sizeof(struct sk_exit_ev)},
+    {"sk_counters", sizeof(struct sk_counters)},
+};
+
+static const struct btf_member *btf_member_find(const struct btf *btf, const struct btf_type *t,
+						const char *name)
+{
+	const struct btf_member *m = btf_members(t);
+
+	for (unsigned i = 0; i < btf_vlen(t); i++, m++)
+		if (strcmp(btf__name_by_offset(btf, m->name_off), name) == 0)
+			return m;
+	return NULL;
+}
+
+TEST(bpf_object_agrees)
+{
+	const char *path = getenv("SAKER_ABI_BPF_OBJECT");
+	struct btf *btf;
+
+	if (!path) {
+		printf("# SAKER_ABI_BPF_OBJECT is not set (meson sets it)\n");
+		CHECK(0);
+		return;
+	}
+	btf = btf__parse_elf(path, NULL);
+	CHECK(btf != NULL);
+	if (!btf)
+		return;
+	for (size_t i = 0; i < sizeof(structs) / sizeof(structs[0]); i++) {
+		int id = btf__find_by_name_kind(btf, structs[i].name, BTF_KIND_STRUCT);
+
+		if (id < 0) {
+			printf("# struct %s is not in the BPF object's BTF\n", structs[i].name);
+			CHECK(0);
+			continue;
+		}
+		if (btf__type_by_id(btf, id)->size != structs[i].size) {
+			printf("# struct %s: BPF size %u, userspace %zu\n", structs[i].name,
+			       btf__type_by_id(btf, id)->size, structs[i].size);
+			CHECK(0);
+		}
+	}
+	for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
+		int id = btf__find_by_name_kind(btf, members[i].strct, BTF_KIND_STRUCT);
+		const struct btf_member *m;
+
+		if (id < 0)
+			continue; /* reported above */
+		m = btf_member_find(btf, btf__type_by_id(btf, id), members[i].member);
+		if (!m ||
+		    btf_member_bit_offset(btf__type_by_id(btf, id),
+					  (unsigned)(m - btf_members(btf__type_by_id(btf, id)))) !=
+			members[i].off * 8) {
+			printf("# %s.%s: BPF offset differs from userspace %zu\n", members[i].strct,
+			       members[i].member, members[i].off);
+			CHECK(0);
+		}
+	}
+	btf__free(btf);
+}
+
 int main(void)
 {
 	RUN(header_layout);
@@ -80,5 +214,6 @@ int main(void)
 	RUN(fork_exec_exit_layout);
 	RUN(counters_layout);
 	RUN(limits_fit);
+	RUN(bpf_object_agrees);
 	return tap_done();
 }
