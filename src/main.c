@@ -10,6 +10,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "events.h"
+#include "fields.h"
 #include "log.h"
 #include "syscalls.h"
 #include "version.h"
@@ -31,12 +32,35 @@ static void usage(FILE *f)
 		"  -U, --unbuffered   flush output after every line\n"
 		"  -v                 verbose: debug messages, libbpf's included\n"
 		"  --list-events      list the syscalls saker knows and exit\n"
+		"  --list[=syscall]   list the fields conditions and outputs can use, and exit\n"
+		"                     (-N: names only)\n"
 		"  --print-config     print every configuration key with its value and exit\n"
 		"  --version          print the version and exit\n"
 		"  -h, --help         print this help and exit\n"
 		"\n"
 		"Exit status: 0 success, 1 the sensor could not load or run, 2 bad usage or "
 		"configuration.\n");
+}
+
+/* --list: every field a condition or output may name (spec f). */
+static int list_fields(const char *source, bool names_only)
+{
+	size_t n;
+	const struct field_def *t = fields_table(&n);
+
+	if (source && strcmp(source, "syscall") != 0) {
+		log_error("--list: unknown event source '%s' (saker has one: syscall)", source);
+		return 2;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (names_only) {
+			printf("%s\n", t[i].name);
+			continue;
+		}
+		printf("%-42s %-8s %s%s\n", t[i].name, field_type_name(t[i].type), t[i].desc,
+		       t[i].flags & FF_DEPRECATED ? " (deprecated)" : "");
+	}
+	return 0;
 }
 
 static void list_events(void)
@@ -54,6 +78,7 @@ int main(int argc, char **argv)
 	enum {
 		OPT_DUMP = 256,
 		OPT_LIST_EVENTS,
+		OPT_LIST_FIELDS,
 		OPT_PRINT_CONFIG,
 		OPT_VERSION
 	};
@@ -62,6 +87,7 @@ int main(int argc, char **argv)
 	    {"unbuffered", no_argument, NULL, 'U'},
 	    {"dump", optional_argument, NULL, OPT_DUMP},
 	    {"list-events", no_argument, NULL, OPT_LIST_EVENTS},
+	    {"list", optional_argument, NULL, OPT_LIST_FIELDS},
 	    {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
 	    {"version", no_argument, NULL, OPT_VERSION},
 	    {NULL, 0, NULL, 0},
@@ -71,13 +97,14 @@ int main(int argc, char **argv)
 	const char *config_path = NULL;
 	const char **overrides = calloc((size_t)argc + 1, sizeof(*overrides));
 	int n_overrides = 0, opt, verbose = 0, rc;
-	bool print_config = false;
+	bool print_config = false, list_fields_wanted = false, names_only = false;
+	const char *list_source = NULL;
 
 	if (!overrides) {
 		fputs("saker: error: out of memory\n", stderr);
 		exit(1);
 	}
-	while ((opt = getopt_long(argc, argv, "hc:o:M:Uv", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "hc:o:M:UvN", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
 			usage(stdout);
@@ -104,6 +131,13 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			verbose = 1;
+			break;
+		case 'N':
+			names_only = true;
+			break;
+		case OPT_LIST_FIELDS:
+			list_fields_wanted = true;
+			list_source = optarg;
 			break;
 		case OPT_DUMP:
 			if (!optarg || strcmp(optarg, "text") == 0) {
@@ -135,6 +169,8 @@ int main(int argc, char **argv)
 			exit(2);
 		}
 	}
+	if (list_fields_wanted)
+		exit(list_fields(list_source, names_only));
 	if (optind < argc) {
 		log_error("unexpected argument '%s'", argv[optind]);
 		usage(stderr);
