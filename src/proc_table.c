@@ -125,7 +125,8 @@ static char *dup_bytes(const void *p, size_t len)
 	char *s = malloc(len + 1);
 
 	if (s) {
-		memcpy(s, p, len);
+		if (len)
+			memcpy(s, p, len);
 		s[len] = '\0';
 	}
 	return s;

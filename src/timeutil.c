@@ -24,7 +24,8 @@ void time_sync(void)
 
 uint64_t time_boot_to_wall(uint64_t boot_ns)
 {
-	return (uint64_t)((int64_t)boot_ns + boot_to_wall_offset);
+	/* Unsigned arithmetic: a nonsense stamp wraps instead of overflowing. */
+	return boot_ns + (uint64_t)boot_to_wall_offset;
 }
 
 uint64_t time_boot_now(void)

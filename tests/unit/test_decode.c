@@ -2,6 +2,8 @@
 #include <stdlib.h>
 
 #include "decode.h"
+#include "dump.h"
+#include "timeutil.h"
 #include "testlib.h"
 
 static uint8_t buf[1024] __attribute__((aligned(8)));
@@ -154,9 +156,11 @@ TEST(random_bytes_never_crash)
 	struct decode_stats st = {0};
 	struct event ev;
 	unsigned seed = 12345;
+	struct strbuf line = STRBUF_INIT;
+	unsigned formatted = 0;
 
 	for (int i = 0; i < 200000; i++) {
-		size_t n = (size_t)(rand_r(&seed) % 200);
+		size_t n = (size_t)(rand_r(&seed) % 300);
 		uint8_t *rec = malloc(n ? n : 1);
 
 		for (size_t j = 0; j < n; j++)
@@ -168,15 +172,44 @@ TEST(random_bytes_never_crash)
 			h->size = (uint32_t)n;
 			h->abi = SK_ABI_VERSION;
 			h->type = (uint16_t)(1 + rand_r(&seed) % (SK_EV_MAX - 1));
+			/* And a quarter have blob lengths that add up, to reach the formatter with
+			 * random arguments and blobs. */
+			if ((i & 3) == 1 && h->type == SK_EV_SYSCALL &&
+			    n >= sizeof(struct sk_syscall_ev)) {
+				struct sk_syscall_ev *s = (struct sk_syscall_ev *)rec;
+				size_t rest = n - sizeof(*s);
+
+				s->blob_len[0] =
+				    (uint16_t)(rest ? (size_t)rand_r(&seed) % (rest + 1) : 0);
+				s->blob_len[1] = (uint16_t)(rest - s->blob_len[0]);
+				s->nr = (uint16_t)(rand_r(&seed) % 3 ? rand_r(&seed) % 440
+								     : rand_r(&seed));
+			} else if ((i & 3) == 1 && h->type == SK_EV_EXEC &&
+				   n >= sizeof(struct sk_exec_ev)) {
+				struct sk_exec_ev *x = (struct sk_exec_ev *)rec;
+				size_t rest = n - sizeof(*x);
+
+				x->filename_len =
+				    (uint16_t)(rest ? (size_t)rand_r(&seed) % (rest + 1) : 0);
+				x->argv_len = (uint16_t)(rest - x->filename_len);
+			}
 		}
-		(void)decode_record(rec, n, &ev, &st);
+		/* What decodes must also format, in both forms, without reading past it. */
+		if (decode_record(rec, n, &ev, &st) == DECODE_OK) {
+			dump_event(&line, &ev, NULL, DUMP_TEXT);
+			dump_event(&line, &ev, NULL, DUMP_JSON);
+			formatted++;
+		}
 		free(rec);
 	}
 	CHECK_EQ_INT(st.records, 200000);
+	CHECK(formatted > 1000);
+	sb_release(&line);
 }
 
 int main(void)
 {
+	time_sync();
 	RUN(syscall_with_blobs);
 	RUN(exec_record);
 	RUN(fork_and_exit_records);
