@@ -284,23 +284,38 @@ static bool all_digits(const char *s, size_t n)
 	return true;
 }
 
-/* Checks the remainder after the field's name: an argument in the field's form, or none. */
-static int check_arg(const struct field_def *d, const char *rest, size_t n, struct field_ref *ref,
-		     char *err, size_t errlen)
+/* Whether an argument fits the field's form: a number where it wants an index. */
+static int arg_fits(const struct field_def *d, const char *arg, size_t n, char *err, size_t errlen)
+{
+	if (d->arg == FA_INDEX && !all_digits(arg, n)) {
+		snprintf(err, errlen, "field '%s' takes a number in brackets, not '%.*s'", d->name,
+			 (int)(n > 100 ? 100 : n), arg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Checks the remainder after the field's name, and the bracket argument the parser already
+ * took apart (barg, or NULL): together they must be one argument in the field's form, or
+ * none. Returns 1 when the remainder is not an argument at all (an unknown field). */
+static int check_arg(const struct field_def *d, const char *rest, size_t n, const char *barg,
+		     size_t blen, struct field_ref *ref, char *err, size_t errlen)
 {
 	ref->has_arg = false;
 	ref->arg = NULL;
 	ref->arg_len = 0;
-	if (n == 0) {
+	if (barg && n == 0) {
+		ref->arg = barg;
+		ref->arg_len = blen;
+	} else if (barg) {
+		return 1;
+	} else if (n == 0) {
 		if (d->flags & FF_ARG_REQUIRED) {
 			snprintf(err, errlen, "field '%s' requires an argument", d->name);
 			return -1;
 		}
 		return 0;
-	}
-	if (d->arg == FA_NONE)
-		return -1; /* the caller reports the whole text as unknown */
-	if (d->arg == FA_DOTTED && rest[0] == '.' && n > 1) {
+	} else if (d->arg == FA_DOTTED && rest[0] == '.' && n > 1) {
 		ref->arg = rest + 1;
 		ref->arg_len = n - 1;
 	} else if (rest[0] == '[' && rest[n - 1] == ']' && n > 2) {
@@ -313,23 +328,26 @@ static int check_arg(const struct field_def *d, const char *rest, size_t n, stru
 			ref->arg_len -= 2;
 		}
 	} else {
+		return 1;
+	}
+	if (d->arg == FA_NONE) {
+		snprintf(err, errlen, "field '%s' takes no argument", d->name);
 		return -1;
 	}
-	if (d->arg == FA_INDEX && !all_digits(ref->arg, ref->arg_len)) {
-		snprintf(err, errlen, "field '%s' takes a number in brackets, not '%.*s'", d->name,
-			 (int)ref->arg_len, ref->arg);
+	if (arg_fits(d, ref->arg, ref->arg_len, err, errlen))
 		return -1;
-	}
 	ref->has_arg = true;
 	return 0;
 }
 
-int fields_resolve(const char *text, size_t len, struct field_ref *ref, char *err, size_t errlen)
+static int resolve(const char *text, size_t len, const char *barg, size_t blen,
+		   struct field_ref *ref, char *err, size_t errlen)
 {
 	size_t tclass = class_len(text, len);
 	const struct field_def *best = NULL;
 	size_t best_len = 0;
 	bool class_known = false;
+	int rc = 1;
 
 	memset(ref, 0, sizeof(*ref));
 	if (errlen)
@@ -345,12 +363,27 @@ int fields_resolve(const char *text, size_t len, struct field_ref *ref, char *er
 		    (n == len || text[n] == '.' || text[n] == '['))
 			best = d, best_len = n;
 	}
-	if (best && check_arg(best, text + best_len, len - best_len, ref, err, errlen) == 0) {
+	if (best)
+		rc = check_arg(best, text + best_len, len - best_len, barg, blen, ref, err, errlen);
+	if (rc == 0) {
 		ref->def = best;
 		return 0;
 	}
-	if (errlen && !err[0])
-		snprintf(err, errlen, "unknown field '%.*s'%s", (int)(len > 200 ? 200 : len), text,
-			 class_known ? "" : " (unknown field class)");
+	if (rc > 0 && errlen)
+		snprintf(err, errlen, "unknown field '%.*s%s%.*s%s'%s",
+			 (int)(len > 200 ? 200 : len), text, barg ? "[" : "",
+			 (int)(barg ? (blen > 100 ? 100 : blen) : 0), barg ? barg : "",
+			 barg ? "]" : "", class_known ? "" : " (unknown field class)");
 	return -1;
+}
+
+int fields_resolve(const char *text, size_t len, struct field_ref *ref, char *err, size_t errlen)
+{
+	return resolve(text, len, NULL, 0, ref, err, errlen);
+}
+
+int fields_resolve_arg(const char *name, size_t len, const char *arg, size_t arg_len,
+		       struct field_ref *ref, char *err, size_t errlen)
+{
+	return resolve(name, len, arg, arg_len, ref, err, errlen);
 }

@@ -82,6 +82,11 @@ struct field_ref {
  * in brackets, not 'x'", ...). */
 int fields_resolve(const char *text, size_t len, struct field_ref *ref, char *err, size_t errlen);
 
+/* The same, for a name whose bracket argument was already taken apart (and unescaped) by the
+ * condition parser: name is "proc.aname" or "evt.arg.flags", arg is "2" or NULL. */
+int fields_resolve_arg(const char *name, size_t len, const char *arg, size_t arg_len,
+		       struct field_ref *ref, char *err, size_t errlen);
+
 /* The whole table, in class order, and its size. */
 const struct field_def *fields_table(size_t *n);
 

@@ -68,6 +68,7 @@ TEST(unknown_and_bad_arguments)
 	/* The longest prefix in the class decides, and must cover the whole text. */
 	CHECK(resolve("proc.names", &r, err) == NULL);
 	CHECK(resolve("proc.name[1]", &r, err) == NULL);
+	CHECK_EQ_STR(err, "field 'proc.name' takes no argument");
 	CHECK(resolve("fd.sip.nam", &r, err) == NULL);
 	CHECK(resolve("nosuch.field", &r, err) == NULL);
 	CHECK(strstr(err, "unknown field class") != NULL);
@@ -79,6 +80,25 @@ TEST(unknown_and_bad_arguments)
 	CHECK(resolve("proc.aname[]", &r, err) == NULL);
 	CHECK(resolve("proc.aname[2", &r, err) == NULL);
 	CHECK(resolve("", &r, err) == NULL);
+}
+
+TEST(parser_split_arguments)
+{
+	struct field_ref r;
+	char err[256];
+
+	CHECK(fields_resolve_arg("proc.aname", 10, "2", 1, &r, err, sizeof(err)) == 0);
+	CHECK(arg_is(&r, "2"));
+	CHECK(fields_resolve_arg("container.mount.dest", 20, "/a]b", 4, &r, err, sizeof(err)) == 0);
+	CHECK(arg_is(&r, "/a]b"));
+	CHECK(fields_resolve_arg("evt.arg.flags", 13, NULL, 0, &r, err, sizeof(err)) == 0);
+	CHECK(arg_is(&r, "flags"));
+	CHECK(fields_resolve_arg("proc.name", 9, "1", 1, &r, err, sizeof(err)) == -1);
+	CHECK_EQ_STR(err, "field 'proc.name' takes no argument");
+	CHECK(fields_resolve_arg("evt.arg.flags", 13, "1", 1, &r, err, sizeof(err)) == -1);
+	CHECK_EQ_STR(err, "unknown field 'evt.arg.flags[1]'");
+	CHECK(fields_resolve_arg("proc.aname", 10, "x", 1, &r, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "takes a number") != NULL);
 }
 
 TEST(profile_fields_all_known)
@@ -233,6 +253,7 @@ int main(void)
 	RUN(plain_fields);
 	RUN(arguments);
 	RUN(unknown_and_bad_arguments);
+	RUN(parser_split_arguments);
 	RUN(profile_fields_all_known);
 	RUN(types_and_flags_as_profiled);
 	RUN(table_is_well_formed);
