@@ -1,0 +1,1301 @@
+#include "rules_collect.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct plugin_req {
+	const struct rules_file *file;
+	const struct rules_node *entry;
+};
+
+struct rules_collect_state {
+	struct rules_file **files;
+	size_t n_files, cap_files;
+	struct rules_names list_names, macro_names, rule_names;
+	size_t cap_lists, cap_macros, cap_rules;
+	struct plugin_req *plugins;
+	size_t n_plugins, cap_plugins;
+	size_t seq; /* the sequence number of the item being applied (b.9) */
+};
+
+/* The item being applied, for messages. */
+struct apply {
+	struct rules_collection *c;
+	const struct rules_file *f;
+	const struct rules_item *it;
+};
+
+static int apply_fail(const struct apply *a, const struct rules_node *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Records a LOAD_ERR_VALIDATE error at node at; returns -1. */
+static int apply_fail(const struct apply *a, const struct rules_node *at, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	load_msg_addv(&a->c->msgs, LOAD_ERR_VALIDATE, a->f, at->line, at->col, a->it->kind,
+		      a->it->name, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static struct rules_pos node_pos(const struct rules_file *f, const struct rules_node *n)
+{
+	struct rules_pos p = {f, n->line, n->col};
+
+	return p;
+}
+
+static const struct rules_node *item_get(const struct apply *a, const char *key)
+{
+	return rules_node_get(a->it->map, key);
+}
+
+static bool item_bool(const struct apply *a, const char *key, bool dflt)
+{
+	const struct rules_node *v = item_get(a, key);
+	bool b = dflt;
+
+	if (v)
+		rules_parse_bool(v->text, &b);
+	return b;
+}
+
+static bool find_index(const struct rules_names *names, const char *name, size_t *i)
+{
+	return rules_names_get(names, name, strlen(name), i);
+}
+
+/* Finds name, or appends a zeroed element of size bytes to the array *arr; *added says
+ * which. Returns the element's index. name must live as long as the collection. */
+static size_t find_or_add(struct rules_names *names, void *arr, size_t *n, size_t *cap, size_t size,
+			  const char *name, bool *added)
+{
+	size_t i;
+	char *base;
+
+	*added = !find_index(names, name, &i);
+	if (!*added)
+		return i;
+	rules_reserve(arr, cap, *n + 1, size);
+	memcpy(&base, arr, sizeof(base));
+	memset(base + *n * size, 0, size);
+	rules_names_put(names, name, strlen(name), *n);
+	return (*n)++;
+}
+
+static void set_text(char **dst, const char *text)
+{
+	free(*dst);
+	*dst = rules_strdup(text);
+}
+
+/* dst := dst + " " + text: append is pure text concatenation (b.8). */
+static void append_text(char **dst, const char *text)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	sb_addf(&sb, "%s %s", *dst ? *dst : "", text);
+	free(*dst);
+	*dst = sb.buf;
+}
+
+static char *trimmed(const char *s)
+{
+	size_t n;
+	char *t;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	n = strlen(s);
+	while (n && isspace((unsigned char)s[n - 1]))
+		n--;
+	t = rules_alloc(n + 1);
+	memcpy(t, s, n);
+	return t;
+}
+
+/* --- Versions ---------------------------------------------------------------------------- */
+
+static int apply_engine_version(const struct apply *a)
+{
+	const struct rules_node *v = item_get(a, "required_engine_version");
+	struct rules_collection *c = a->c;
+	struct rules_version req, eng;
+
+	rules_version_parse(v->text, true, &req);
+	rules_version_parse(SAKER_ENGINE_VERSION, false, &eng);
+	if (req.major != eng.major || rules_version_cmp(&eng, &req) < 0)
+		return apply_fail(
+		    a, v, "rules require engine version %lu.%lu.%lu, but engine version is %s",
+		    req.major, req.minor, req.patch, SAKER_ENGINE_VERSION);
+	if (!c->has_required_engine || rules_version_cmp(&req, &c->required_engine) > 0)
+		c->required_engine = req;
+	c->has_required_engine = true;
+	return 0;
+}
+
+/* A requirement is satisfied by itself or any of its alternatives: candidate 0 is the entry,
+ * candidate i > 0 its alternative i - 1. */
+static size_t plugin_candidates(const struct rules_node *entry)
+{
+	const struct rules_node *alts = rules_node_get(entry, "alternatives");
+
+	return 1 + (alts ? alts->n : 0);
+}
+
+static const struct rules_node *plugin_candidate(const struct rules_node *entry, size_t i)
+{
+	return i ? rules_node_get(entry, "alternatives")->items[i - 1] : entry;
+}
+
+static int apply_plugins(const struct apply *a)
+{
+	const struct rules_node *reqs = item_get(a, "required_plugin_versions");
+	struct rules_collect_state *st = a->c->state;
+
+	for (size_t r = 0; r < reqs->n; r++) {
+		const struct rules_node *e = reqs->items[r];
+
+		for (size_t i = 0; i < plugin_candidates(e); i++) {
+			const struct rules_node *p = plugin_candidate(e, i);
+			const struct rules_node *name = rules_node_get(p, "name");
+			const struct rules_node *ver = rules_node_get(p, "version");
+			struct rules_version v;
+
+			if (rules_version_parse(ver->text, false, &v))
+				return apply_fail(a, ver, "plugin '%s': invalid version '%s'",
+						  name->text, ver->text);
+			for (size_t j = 0; j < i; j++)
+				if (strcmp(rules_node_get(plugin_candidate(e, j), "name")->text,
+					   name->text) == 0)
+					return apply_fail(a, name,
+							  "plugin '%s' is named more than once in "
+							  "one requirement",
+							  name->text);
+		}
+		rules_reserve(&st->plugins, &st->cap_plugins, st->n_plugins + 1,
+			      sizeof(*st->plugins));
+		st->plugins[st->n_plugins].file = a->f;
+		st->plugins[st->n_plugins++].entry = e;
+	}
+	return 0;
+}
+
+static bool plugin_satisfied(const struct rules_node *entry)
+{
+	struct rules_version have, want;
+
+	rules_version_parse(SAKER_CONTAINER_VERSION, false, &have);
+	for (size_t i = 0; i < plugin_candidates(entry); i++) {
+		const struct rules_node *p = plugin_candidate(entry, i);
+
+		rules_version_parse(rules_node_get(p, "version")->text, false, &want);
+		if (strcmp(rules_node_get(p, "name")->text, "container") == 0 &&
+		    have.major == want.major && rules_version_cmp(&have, &want) >= 0)
+			return true;
+	}
+	return false;
+}
+
+static void check_plugins(struct rules_collection *c)
+{
+	for (size_t r = 0; r < c->state->n_plugins; r++) {
+		const struct plugin_req *req = &c->state->plugins[r];
+		struct strbuf sb = STRBUF_INIT;
+
+		if (plugin_satisfied(req->entry))
+			continue;
+		for (size_t i = 0; i < plugin_candidates(req->entry); i++) {
+			const struct rules_node *p = plugin_candidate(req->entry, i);
+
+			sb_addf(&sb, "%s%s (>= %s)", i ? ", " : "", rules_node_get(p, "name")->text,
+				rules_node_get(p, "version")->text);
+		}
+		load_msg_add(
+		    &c->msgs, LOAD_ERR_VALIDATE, req->file, req->entry->line, req->entry->col,
+		    RULES_ITEM_PLUGIN_VERSIONS, NULL,
+		    "plugin requirement not satisfied, must load one of: %s (saker loads no "
+		    "plugins; it provides container %s itself)",
+		    sb.buf, SAKER_CONTAINER_VERSION);
+		sb_release(&sb);
+	}
+}
+
+/* --- Lists and macros ------------------------------------------------------------------ */
+
+static struct rules_list *find_list(const struct rules_collection *c, const char *name)
+{
+	size_t i;
+
+	return find_index(&c->state->list_names, name, &i) ? &c->lists[i] : NULL;
+}
+
+static struct rules_macro *find_macro(const struct rules_collection *c, const char *name)
+{
+	size_t i;
+
+	return find_index(&c->state->macro_names, name, &i) ? &c->macros[i] : NULL;
+}
+
+static struct rules_rule *find_rule(const struct rules_collection *c, const char *name)
+{
+	size_t i;
+
+	return find_index(&c->state->rule_names, name, &i) ? &c->rules[i] : NULL;
+}
+
+/* The message for an append or override whose base does not exist (b.8). */
+static int no_base(const struct apply *a, const char *key, const char *op)
+{
+	const char *kind = rules_item_kind_name(a->it->kind);
+
+	if (a->it->mode == RULES_MODE_APPEND)
+		return apply_fail(a, a->it->map, "'append' needs an existing %s of that name",
+				  kind);
+	return apply_fail(a, a->it->map, "'override.%s: %s' needs an existing %s of that name", key,
+			  op, kind);
+}
+
+/* Is the item's override of key "replace" (a redefinition, for lists and macros)? */
+static bool overrides_replace(const struct apply *a, const char *key)
+{
+	const struct rules_node *op = rules_node_get(item_get(a, "override"), key);
+
+	return op && strcmp(op->text, "replace") == 0;
+}
+
+static void list_add_items(struct rules_list *l, const struct rules_node *items)
+{
+	rules_reserve(&l->raw, &l->cap_raw, l->n_raw + items->n, sizeof(*l->raw));
+	for (size_t i = 0; i < items->n; i++)
+		l->raw[l->n_raw++] = items->items[i]->text;
+}
+
+static int apply_list(const struct apply *a)
+{
+	struct rules_collection *c = a->c;
+	struct rules_collect_state *st = c->state;
+	const struct rules_node *items = item_get(a, "items");
+	struct rules_list *l;
+
+	if (a->it->mode == RULES_MODE_DEFINE || overrides_replace(a, "items")) {
+		bool added;
+		size_t i = find_or_add(&st->list_names, &c->lists, &c->n_lists, &st->cap_lists,
+				       sizeof(*c->lists), a->it->name, &added);
+
+		l = &c->lists[i];
+		if (added) {
+			l->name = a->it->name;
+			l->index = st->seq;
+		}
+		l->n_raw = 0;
+		l->pos = node_pos(a->f, a->it->map);
+	} else {
+		l = find_list(c, a->it->name);
+		if (!l)
+			return no_base(a, "items", "append");
+	}
+	list_add_items(l, items);
+	l->visibility = st->seq;
+	return 0;
+}
+
+static int apply_macro(const struct apply *a)
+{
+	struct rules_collection *c = a->c;
+	struct rules_collect_state *st = c->state;
+	const struct rules_node *cond = item_get(a, "condition");
+	struct rules_macro *m;
+
+	if (a->it->mode == RULES_MODE_DEFINE || overrides_replace(a, "condition")) {
+		bool added;
+		size_t i = find_or_add(&st->macro_names, &c->macros, &c->n_macros, &st->cap_macros,
+				       sizeof(*c->macros), a->it->name, &added);
+
+		m = &c->macros[i];
+		if (added) {
+			m->name = a->it->name;
+			m->index = st->seq;
+		}
+		set_text(&m->condition, cond->text);
+		m->pos = node_pos(a->f, a->it->map);
+		m->cond_pos = node_pos(a->f, cond);
+	} else {
+		m = find_macro(c, a->it->name);
+		if (!m)
+			return no_base(a, "condition", "append");
+		append_text(&m->condition, cond->text);
+	}
+	m->visibility = st->seq;
+	return 0;
+}
+
+/* --- Rules ----------------------------------------------------------------------------- */
+
+static void exception_add_values(struct rules_exception *e, const struct rules_file *f,
+				 const struct rules_node *values)
+{
+	if (!values)
+		return;
+	rules_reserve(&e->values, &e->cap_values, e->n_values + values->n, sizeof(*e->values));
+	for (size_t i = 0; i < values->n; i++) {
+		e->values[e->n_values].node = values->items[i];
+		e->values[e->n_values++].file = f;
+	}
+}
+
+static void exception_add(const struct apply *a, struct rules_rule *r, const struct rules_node *e)
+{
+	struct rules_exception *x;
+
+	rules_reserve(&r->exceptions, &r->cap_exceptions, r->n_exceptions + 1,
+		      sizeof(*r->exceptions));
+	x = &r->exceptions[r->n_exceptions++];
+	memset(x, 0, sizeof(*x));
+	x->name = rules_node_get(e, "name")->text;
+	x->pos = node_pos(a->f, e);
+	x->fields = rules_node_get(e, "fields");
+	x->comps = rules_node_get(e, "comps");
+	exception_add_values(x, a->f, rules_node_get(e, "values"));
+}
+
+static void exceptions_clear(struct rules_rule *r)
+{
+	for (size_t i = 0; i < r->n_exceptions; i++)
+		free(r->exceptions[i].values);
+	r->n_exceptions = 0;
+}
+
+/* Exceptions that define (not append): each needs fields (b.10). */
+static int exceptions_check_new(const struct apply *a, const struct rules_node *excs)
+{
+	for (size_t i = 0; excs && i < excs->n; i++)
+		if (!rules_node_get(excs->items[i], "fields"))
+			return apply_fail(a, excs->items[i], "exception '%s' has no 'fields'",
+					  rules_node_get(excs->items[i], "name")->text);
+	return 0;
+}
+
+static void exceptions_set(const struct apply *a, struct rules_rule *r,
+			   const struct rules_node *excs)
+{
+	exceptions_clear(r);
+	for (size_t i = 0; excs && i < excs->n; i++)
+		exception_add(a, r, excs->items[i]);
+}
+
+/* Appended exceptions merge by name: a known name gets more values, a new one is added. */
+static int exceptions_append(const struct apply *a, struct rules_rule *r,
+			     const struct rules_node *excs)
+{
+	for (size_t i = 0; i < excs->n; i++) {
+		const struct rules_node *e = excs->items[i];
+		const char *name = rules_node_get(e, "name")->text;
+		struct rules_exception *old = NULL;
+
+		for (size_t j = 0; j < r->n_exceptions && !old; j++)
+			if (strcmp(r->exceptions[j].name, name) == 0)
+				old = &r->exceptions[j];
+		if (old && (rules_node_get(e, "fields") || rules_node_get(e, "comps")))
+			return apply_fail(a, e,
+					  "exception '%s' exists: an append may add values, not "
+					  "fields or comps",
+					  name);
+		if (old) {
+			exception_add_values(old, a->f, rules_node_get(e, "values"));
+			continue;
+		}
+		if (!rules_node_get(e, "fields") || !rules_node_get(e, "values"))
+			return apply_fail(a, e, "new exception '%s' needs 'fields' and 'values'",
+					  name);
+		exception_add(a, r, e);
+	}
+	return 0;
+}
+
+static void tags_add(struct rules_rule *r, const struct rules_node *tags)
+{
+	for (size_t i = 0; i < tags->n; i++) {
+		const char *t = tags->items[i]->text;
+		bool dup = false;
+
+		for (size_t j = 0; j < r->n_tags && !dup; j++)
+			dup = strcmp(r->tags[j], t) == 0;
+		if (dup)
+			continue;
+		rules_reserve(&r->tags, &r->cap_tags, r->n_tags + 1, sizeof(*r->tags));
+		r->tags[r->n_tags++] = t;
+	}
+}
+
+static void rule_clear(struct rules_rule *r)
+{
+	size_t index = r->index;
+
+	free(r->condition);
+	free(r->output);
+	free(r->desc);
+	free(r->tags);
+	exceptions_clear(r);
+	free(r->exceptions);
+	rules_cond_free(&r->cond);
+	memset(r, 0, sizeof(*r));
+	r->index = index;
+}
+
+static int replace_scalar_key(const struct apply *a, struct rules_rule *r, const char *key,
+			      const struct rules_node *v)
+{
+	if (strcmp(key, "priority") == 0)
+		rules_priority_parse(v->text, &r->priority);
+	else if (strcmp(key, "enabled") == 0)
+		rules_parse_bool(v->text, &r->enabled);
+	else if (strcmp(key, "warn_evttypes") == 0)
+		rules_parse_bool(v->text, &r->warn_evttypes);
+	else if (strcmp(key, "skip-if-unknown-filter") == 0)
+		rules_parse_bool(v->text, &r->skip_if_unknown_filter);
+	else if (strcmp(key, "capture") == 0)
+		rules_parse_bool(v->text, &r->capture);
+	else if (strcmp(key, "capture_duration") == 0)
+		r->capture_duration = strtoull(v->text, NULL, 0);
+	else
+		return apply_fail(a, v, "key '%s' cannot be replaced", key);
+	return 0;
+}
+
+/* Applies one key of an append (b.8: text keys get " " + text, tags are unioned, exceptions
+ * merged) or a replace (the key's value as a whole). */
+static int rule_key(const struct apply *a, struct rules_rule *r, const char *key, bool append)
+{
+	const struct rules_node *v = item_get(a, key);
+
+	if (strcmp(key, "condition") == 0) {
+		(append ? append_text : set_text)(&r->condition, v->text);
+		if (!append)
+			r->cond_pos = node_pos(a->f, v);
+	} else if (strcmp(key, "output") == 0 || strcmp(key, "desc") == 0) {
+		char **dst = key[0] == 'o' ? &r->output : &r->desc;
+		char *text = key[0] == 'o' ? trimmed(v->text) : rules_strdup(v->text);
+
+		(append ? append_text : set_text)(dst, text);
+		free(text);
+	} else if (strcmp(key, "tags") == 0) {
+		if (!append)
+			r->n_tags = 0;
+		tags_add(r, v);
+	} else if (strcmp(key, "exceptions") == 0) {
+		if (append)
+			return exceptions_append(a, r, v);
+		if (exceptions_check_new(a, v))
+			return -1;
+		exceptions_set(a, r, v);
+	} else {
+		return replace_scalar_key(a, r, key, v);
+	}
+	return 0;
+}
+
+static const char *item_source(const struct apply *a)
+{
+	const struct rules_node *v = item_get(a, "source");
+
+	return v && !v->is_null && v->len ? v->text : NULL;
+}
+
+/* An append or override may not change the rule's source (b.8). */
+static int check_same_source(const struct apply *a, const struct rules_rule *r)
+{
+	const char *src = item_source(a);
+
+	if (src && strcmp(src, r->source) != 0)
+		return apply_fail(a, item_get(a, "source"),
+				  "source '%s' differs from the existing rule's source '%s'", src,
+				  r->source);
+	return 0;
+}
+
+static int define_rule(const struct apply *a)
+{
+	/* every key a definition sets, when present (the first four always are) */
+	static const char *const keys[] = {
+	    "condition", "output",	    "desc",	     "priority",
+	    "tags",	 "exceptions",	    "warn_evttypes", "skip-if-unknown-filter",
+	    "capture",	 "capture_duration"};
+	struct rules_collection *c = a->c;
+	struct rules_collect_state *st = c->state;
+	const char *src = item_source(a);
+	const struct rules_node *v;
+	struct rules_rule *r;
+	bool added;
+	size_t i;
+
+	if (exceptions_check_new(a, item_get(a, "exceptions")))
+		return -1;
+	i = find_or_add(&st->rule_names, &c->rules, &c->n_rules, &st->cap_rules, sizeof(*c->rules),
+			a->it->name, &added);
+	r = &c->rules[i];
+	if (added)
+		r->index = st->seq;
+	rule_clear(r);
+	r->name = a->it->name;
+	r->pos = node_pos(a->f, a->it->map);
+	r->source = src ? src : "syscall";
+	r->enabled = item_bool(a, "enabled", true);
+	r->warn_evttypes = true;
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+		if (item_get(a, keys[k]))
+			rule_key(a, r, keys[k], false);
+	if (strcmp(r->source, "syscall") != 0) {
+		r->unknown_source = true;
+		v = item_get(a, "source");
+		load_msg_add(&c->msgs, LOAD_UNKNOWN_SOURCE, a->f, v->line, v->col, RULES_ITEM_RULE,
+			     r->name, "unknown source '%s' (rule skipped)", r->source);
+	}
+	return 0;
+}
+
+static int apply_rule(const struct apply *a)
+{
+	const struct rules_node *ovr = item_get(a, "override");
+	struct rules_rule *r;
+
+	if (a->it->mode == RULES_MODE_DEFINE)
+		return define_rule(a);
+	r = find_rule(a->c, a->it->name);
+	if (a->it->mode == RULES_MODE_ENABLE_ONLY) {
+		if (!r)
+			return apply_fail(a, a->it->map,
+					  "'enabled' alone needs an existing rule of that name");
+		r->enabled = item_bool(a, "enabled", true);
+		return 0;
+	}
+	if (a->it->mode == RULES_MODE_APPEND) {
+		if (!r)
+			return no_base(a, "condition", "append");
+		if (check_same_source(a, r))
+			return -1;
+		if (item_get(a, "condition"))
+			rule_key(a, r, "condition", true);
+		return item_get(a, "exceptions") ? rule_key(a, r, "exceptions", true) : 0;
+	}
+	if (r && check_same_source(a, r))
+		return -1;
+	/* override: every append before every replace (b.8) */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < ovr->n; i++) {
+			const char *key = ovr->pairs[i].key->text;
+			bool append = strcmp(ovr->pairs[i].value->text, "append") == 0;
+
+			if (append != (pass == 0))
+				continue;
+			if (!r)
+				return no_base(a, key, append ? "append" : "replace");
+			if (rule_key(a, r, key, append))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int apply_item(struct rules_collection *c, const struct rules_file *f,
+		      const struct rules_item *it)
+{
+	struct apply a = {c, f, it};
+
+	c->state->seq++;
+	switch (it->kind) {
+	case RULES_ITEM_ENGINE_VERSION:
+		return apply_engine_version(&a);
+	case RULES_ITEM_PLUGIN_VERSIONS:
+		return apply_plugins(&a);
+	case RULES_ITEM_LIST:
+		return apply_list(&a);
+	case RULES_ITEM_MACRO:
+		return apply_macro(&a);
+	case RULES_ITEM_RULE:
+		return apply_rule(&a);
+	case RULES_ITEM_UNKNOWN:
+		break;
+	}
+	return 0;
+}
+
+/* --- The collection -------------------------------------------------------------------- */
+
+struct rules_collection *rules_collection_new(void)
+{
+	struct rules_collection *c = rules_alloc(sizeof(*c));
+
+	c->state = rules_alloc(sizeof(*c->state));
+	return c;
+}
+
+void rules_cond_free(struct rules_cond *cond)
+{
+	free(cond->source);
+	free(cond->text);
+	free(cond->origin);
+	memset(cond, 0, sizeof(*cond));
+}
+
+void rules_collection_free(struct rules_collection *c)
+{
+	struct rules_collect_state *st;
+
+	if (!c)
+		return;
+	st = c->state;
+	for (size_t i = 0; i < c->n_lists; i++) {
+		free(c->lists[i].raw);
+		free(c->lists[i].items);
+	}
+	for (size_t i = 0; i < c->n_macros; i++) {
+		free(c->macros[i].condition);
+		rules_cond_free(&c->macros[i].cond);
+	}
+	for (size_t i = 0; i < c->n_rules; i++)
+		rule_clear(&c->rules[i]);
+	free(c->lists);
+	free(c->macros);
+	free(c->rules);
+	for (size_t i = 0; i < st->n_files; i++)
+		rules_file_free(st->files[i]);
+	free(st->files);
+	rules_names_free(&st->list_names);
+	rules_names_free(&st->macro_names);
+	rules_names_free(&st->rule_names);
+	free(st->plugins);
+	free(st);
+	load_msgs_free(&c->msgs);
+	free(c);
+}
+
+bool rules_collection_ok(const struct rules_collection *c)
+{
+	return c->msgs.n_errors == 0;
+}
+
+int rules_collect_file(struct rules_collection *c, struct rules_file *f)
+{
+	struct rules_collect_state *st = c->state;
+
+	rules_reserve(&st->files, &st->cap_files, st->n_files + 1, sizeof(*st->files));
+	st->files[st->n_files++] = f;
+	for (size_t i = 0; i < f->n_items; i++)
+		if (apply_item(c, f, &f->items[i]))
+			return -1;
+	return 0;
+}
+
+int rules_collect_path(struct rules_collection *c, const char *path)
+{
+	char **paths;
+	size_t n;
+	int rc = 0;
+
+	if (rules_yaml_expand_path(path, &paths, &n, &c->msgs))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct rules_file *f = rules_yaml_read_file(paths[i], &c->msgs);
+
+		if (!f || rules_collect_file(c, f))
+			rc = -1;
+	}
+	rules_yaml_free_paths(paths, n);
+	return rc;
+}
+
+int rules_collect_buffer(struct rules_collection *c, const char *name, const char *buf, size_t len)
+{
+	struct rules_file *f = rules_yaml_read_buffer(name, buf, len, &c->msgs);
+
+	return f ? rules_collect_file(c, f) : -1;
+}
+
+const struct rules_list *rules_collection_list(const struct rules_collection *c, const char *name)
+{
+	return find_list(c, name);
+}
+
+const struct rules_macro *rules_collection_macro(const struct rules_collection *c, const char *name)
+{
+	return find_macro(c, name);
+}
+
+const struct rules_rule *rules_collection_rule(const struct rules_collection *c, const char *name)
+{
+	return find_rule(c, name);
+}
+
+/* --- Lists in lists (b.9, b.11.1) -------------------------------------------------------- */
+
+/* In definition order, an item naming a list M defined before this list was last touched
+ * becomes M's items: expanded ones if M comes earlier (already done), else as collected. */
+static void expand_list_items(struct rules_collection *c, bool *used)
+{
+	for (size_t i = 0; i < c->n_lists; i++) {
+		struct rules_list *l = &c->lists[i];
+		size_t cap = 0;
+
+		for (size_t k = 0; k < l->n_raw; k++) {
+			const char *item = l->raw[k];
+			const char *const *add = &l->raw[k];
+			size_t n_add = 1, j;
+
+			if (rules_names_get(&c->state->list_names, item, strlen(item), &j) &&
+			    c->lists[j].index < l->visibility) {
+				add = j < i ? c->lists[j].items : c->lists[j].raw;
+				n_add = j < i ? c->lists[j].n_items : c->lists[j].n_raw;
+				if (j != i)
+					used[j] = true;
+			}
+			rules_reserve(&l->items, &cap, l->n_items + n_add + 1, sizeof(*l->items));
+			if (n_add)
+				memcpy(&l->items[l->n_items], add, n_add * sizeof(*add));
+			l->n_items += n_add;
+		}
+	}
+}
+
+/* --- Lists in conditions (b.11.2) ------------------------------------------------------- */
+
+/* What may surround a list name (b.11.2); the blanks among them are widened over. */
+#define LIST_DELIMS " \t\r\n(),="
+
+static bool is_delim(char ch)
+{
+	return ch && strchr(LIST_DELIMS, ch);
+}
+
+static bool is_blank(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+/* The text being expanded and where each of its characters came from. */
+struct exp_text {
+	struct strbuf sb;
+	size_t *origin;
+	size_t cap;
+};
+
+/* Substitutes lists into condition texts. Only lists whose names occur in the text need a
+ * pass, and a list name without delimiters can only occur as a whole token; so the passes
+ * are driven by a min-heap of candidate list indexes: the tokens of the text at the start,
+ * the tokens of what each substitution inserts (only later lists see those), and every list
+ * whose name contains a delimiter. That keeps the cost proportional to the text, not to the
+ * number of lists. */
+struct expander {
+	const struct rules_collection *c;
+	bool *used;  /* may be NULL */
+	char **subs; /* per list: its items joined by ", ", built on first use */
+	size_t *always;
+	size_t n_always;
+	size_t *heap;
+	size_t n_heap, cap_heap;
+};
+
+static void heap_push(struct expander *x, size_t v)
+{
+	size_t i = x->n_heap++;
+
+	rules_reserve(&x->heap, &x->cap_heap, x->n_heap, sizeof(*x->heap));
+	for (; i && x->heap[(i - 1) / 2] > v; i = (i - 1) / 2)
+		x->heap[i] = x->heap[(i - 1) / 2];
+	x->heap[i] = v;
+}
+
+static size_t heap_pop(struct expander *x)
+{
+	size_t top = x->heap[0], last = x->heap[--x->n_heap], i = 0;
+
+	for (;;) {
+		size_t k = 2 * i + 1;
+
+		if (k >= x->n_heap)
+			break;
+		if (k + 1 < x->n_heap && x->heap[k + 1] < x->heap[k])
+			k++;
+		if (x->heap[k] >= last)
+			break;
+		x->heap[i] = x->heap[k];
+		i = k;
+	}
+	if (x->n_heap)
+		x->heap[i] = last;
+	return top;
+}
+
+/* Queues the lists named by tokens of s[0..len) whose index is above after (or all, when
+ * after is SIZE_MAX). */
+static void queue_tokens(struct expander *x, const char *s, size_t len, size_t after)
+{
+	size_t i = 0, start, li;
+
+	while (i < len) {
+		if (is_delim(s[i])) {
+			i++;
+			continue;
+		}
+		for (start = i; i < len && !is_delim(s[i]); i++)
+			;
+		if (rules_names_get(&x->c->state->list_names, s + start, i - start, &li) &&
+		    (after == SIZE_MAX || li > after))
+			heap_push(x, li);
+	}
+}
+
+/* Q (b.10): quoted only if it contains a space and is not already quoted. */
+static void add_quoted(struct strbuf *sb, const char *s)
+{
+	bool quote = strchr(s, ' ') && s[0] != '"' && s[0] != '\'';
+
+	if (quote)
+		sb_addc(sb, '"');
+	sb_adds(sb, s);
+	if (quote)
+		sb_addc(sb, '"');
+}
+
+static const char *list_sub(struct expander *x, size_t li)
+{
+	const struct rules_list *l = &x->c->lists[li];
+	struct strbuf sb = STRBUF_INIT;
+
+	if (x->subs[li])
+		return x->subs[li];
+	sb_add(&sb, "", 0);
+	for (size_t i = 0; i < l->n_items; i++) {
+		if (i)
+			sb_adds(&sb, ", ");
+		add_quoted(&sb, l->items[i]);
+	}
+	x->subs[li] = sb.buf;
+	return sb.buf;
+}
+
+/* Replaces t[start, end) with " " sub " " (no leading blank at the start of the text). */
+static void splice(struct exp_text *t, size_t start, size_t end, const char *sub, size_t from)
+{
+	struct exp_text n = {STRBUF_INIT, NULL, 0};
+	size_t sublen = strlen(sub), lead = start ? 1 : 0;
+	size_t len = start + lead + sublen + 1 + (t->sb.len - end);
+
+	sb_add(&n.sb, t->sb.buf, start);
+	if (lead)
+		sb_addc(&n.sb, ' ');
+	sb_adds(&n.sb, sub);
+	sb_addc(&n.sb, ' ');
+	sb_add(&n.sb, t->sb.buf + end, t->sb.len - end);
+	rules_reserve(&n.origin, &n.cap, len + 1, sizeof(*n.origin));
+	memcpy(n.origin, t->origin, start * sizeof(*n.origin));
+	for (size_t i = start; i < start + lead + sublen + 1; i++)
+		n.origin[i] = from;
+	memcpy(n.origin + start + lead + sublen + 1, t->origin + end,
+	       (t->sb.len - end + 1) * sizeof(*n.origin));
+	sb_release(&t->sb);
+	free(t->origin);
+	*t = n;
+}
+
+/* One pass of list li over the text (b.11.2). */
+static void substitute(struct expander *x, size_t li, struct exp_text *t)
+{
+	const char *name = x->c->lists[li].name;
+	size_t nlen = strlen(name), pos = 0;
+	const char *p;
+
+	while (pos < t->sb.len && (p = memmem(t->sb.buf + pos, t->sb.len - pos, name, nlen))) {
+		size_t start = (size_t)(p - t->sb.buf), end = start + nlen;
+		const char *sub;
+
+		if ((start && !is_delim(t->sb.buf[start - 1])) ||
+		    (end < t->sb.len && !is_delim(t->sb.buf[end]))) {
+			pos = start + 1;
+			continue;
+		}
+		sub = list_sub(x, li);
+		while (start && is_blank(t->sb.buf[start - 1]))
+			start--;
+		while (end < t->sb.len && is_blank(t->sb.buf[end]))
+			end++;
+		if (!*sub && start && t->sb.buf[start - 1] == ',')
+			start--;
+		else if (!*sub && end < t->sb.len && t->sb.buf[end] == ',')
+			end++;
+		splice(t, start, end, sub, t->origin[(size_t)(p - t->sb.buf)]);
+		pos = start + (start ? 1 : 0) + strlen(sub) + 1;
+		queue_tokens(x, sub, strlen(sub), li);
+		if (x->used)
+			x->used[li] = true;
+	}
+}
+
+static void expander_init(struct expander *x, const struct rules_collection *c, bool *used)
+{
+	size_t cap = 0;
+
+	memset(x, 0, sizeof(*x));
+	x->c = c;
+	x->used = used;
+	x->subs = rules_alloc((c->n_lists + 1) * sizeof(*x->subs));
+	for (size_t i = 0; i < c->n_lists; i++) {
+		const char *n = c->lists[i].name;
+
+		if (!n[strcspn(n, LIST_DELIMS)])
+			continue;
+		rules_reserve(&x->always, &cap, x->n_always + 1, sizeof(*x->always));
+		x->always[x->n_always++] = i;
+	}
+}
+
+static void expander_free(struct expander *x)
+{
+	for (size_t i = 0; i < x->c->n_lists; i++)
+		free(x->subs[i]);
+	free(x->subs);
+	free(x->always);
+	free(x->heap);
+}
+
+static void expand(struct expander *x, const char *src, struct rules_cond *out)
+{
+	struct exp_text t = {STRBUF_INIT, NULL, 0};
+	size_t len = strlen(src), last = SIZE_MAX;
+
+	sb_add(&t.sb, src, len);
+	rules_reserve(&t.origin, &t.cap, len + 1, sizeof(*t.origin));
+	for (size_t i = 0; i <= len; i++)
+		t.origin[i] = i;
+	x->n_heap = 0;
+	queue_tokens(x, src, len, SIZE_MAX);
+	for (size_t i = 0; i < x->n_always; i++)
+		heap_push(x, x->always[i]);
+	while (x->n_heap) {
+		size_t li = heap_pop(x);
+
+		if (li != last)
+			substitute(x, li, &t);
+		last = li;
+	}
+	out->source = rules_strdup(src);
+	out->text = t.sb.buf;
+	out->len = t.sb.len;
+	out->origin = t.origin;
+}
+
+void rules_expand_lists(const struct rules_collection *c, const char *text, struct rules_cond *out)
+{
+	struct expander x;
+
+	expander_init(&x, c, NULL);
+	expand(&x, text, out);
+	expander_free(&x);
+}
+
+/* --- Exceptions (b.10) ------------------------------------------------------------------- */
+
+/* The item being finished, for messages. */
+struct finishing {
+	struct rules_collection *c;
+	const struct rules_rule *r;
+	const struct rules_exception *e;
+};
+
+static int exc_fail(const struct finishing *fin, const struct rules_file *f,
+		    const struct rules_node *at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int exc_fail(const struct finishing *fin, const struct rules_file *f,
+		    const struct rules_node *at, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	load_msg_add(&fin->c->msgs, LOAD_ERR_VALIDATE, f, at->line, at->col, RULES_ITEM_RULE,
+		     fin->r->name, "exception '%s': %s", fin->e->name, text);
+	return -1;
+}
+
+static const char *const plain_ops[] = {
+    "=",	"==",	    "!=",	 "<",	      "<=",	    ">",
+    ">=",	"contains", "icontains", "bcontains", "startswith", "bstartswith",
+    "endswith", "glob",	    "iglob",	 "regex",     NULL};
+static const char *const list_ops[] = {"in", "intersects", "pmatch", NULL};
+/* plain_ops up to here take a modifier: every one but < <= > >= */
+static const char *const modifiers[] = {"oneof", "anyof", "allof", NULL};
+
+static bool in_words(const char *const *words, const char *s, size_t len)
+{
+	for (; *words; words++)
+		if (strlen(*words) == len && memcmp(*words, s, len) == 0)
+			return true;
+	return false;
+}
+
+/* "<op> <modifier>", e.g. "startswith anyof" [libs>=0.25]. */
+static bool is_modifier_op(const char *op)
+{
+	size_t n = strcspn(op, " \t");
+	const char *mod = op + n + strspn(op + n, " \t");
+
+	if (!n || mod == op + n || (n <= 2 && (op[0] == '<' || op[0] == '>')))
+		return false;
+	return in_words(plain_ops, op, n) && in_words(modifiers, mod, strlen(mod));
+}
+
+/* A comp from the file, whitespace-trimmed [master], into buf. */
+static const char *comp_text(const struct rules_node *comp, char *buf, size_t size)
+{
+	const char *s = comp->text + strspn(comp->text, " \t\r\n");
+	size_t n = strlen(s);
+
+	while (n && isspace((unsigned char)s[n - 1]))
+		n--;
+	snprintf(buf, size, "%.*s", (int)n, s);
+	return buf;
+}
+
+static bool takes_list(const char *op)
+{
+	return in_words(list_ops, op, strlen(op)) || is_modifier_op(op);
+}
+
+static void add_value_list(struct strbuf *sb, const struct rules_node *seq)
+{
+	sb_addc(sb, '(');
+	for (size_t i = 0; i < seq->n; i++) {
+		if (i)
+			sb_adds(sb, ", ");
+		add_quoted(sb, seq->items[i]->text);
+	}
+	sb_addc(sb, ')');
+}
+
+/* fields: F, comps: OP (default "in"), values: [v, ...] */
+static int single_field_text(const struct finishing *fin, struct strbuf *sb)
+{
+	const struct rules_exception *e = fin->e;
+	const struct rules_file *f = e->pos.file;
+	char op[64] = "in";
+
+	if (e->comps && e->comps->type != RULES_NODE_SCALAR)
+		return exc_fail(fin, f, e->comps, "fields and comps must both be single values");
+	if (e->comps)
+		comp_text(e->comps, op, sizeof(op));
+	if (e->comps && !takes_list(op))
+		return exc_fail(fin, f, e->comps,
+				"with a single field, comps must be in, pmatch, intersects or an "
+				"operator with oneof/anyof/allof, not '%s'",
+				op);
+	for (size_t i = 0; i < e->n_values; i++)
+		if (e->values[i].node->type != RULES_NODE_SCALAR)
+			return exc_fail(fin, e->values[i].file, e->values[i].node,
+					"with a single field, each of values must be a single "
+					"value");
+	if (!e->n_values)
+		return 0;
+	sb_addf(sb, " and not (%s %s (", e->fields->text, op);
+	for (size_t i = 0; i < e->n_values; i++) {
+		if (i)
+			sb_adds(sb, ", ");
+		add_quoted(sb, e->values[i].node->text);
+	}
+	sb_adds(sb, "))");
+	return 0;
+}
+
+/* The comps of a list-form exception, checked, into ops (default "="). */
+static int tuple_comps(const struct finishing *fin, char (*ops)[64])
+{
+	const struct rules_exception *e = fin->e;
+	size_t n = e->fields->n;
+
+	for (size_t k = 0; k < n; k++)
+		strcpy(ops[k], "=");
+	if (!e->comps)
+		return 0;
+	if (e->comps->type != RULES_NODE_SEQ || e->comps->n != n)
+		return exc_fail(fin, e->pos.file, e->comps,
+				"fields and comps lists must have equal length");
+	for (size_t k = 0; k < n; k++) {
+		comp_text(e->comps->items[k], ops[k], sizeof(ops[k]));
+		if (!in_words(plain_ops, ops[k], strlen(ops[k])) && !takes_list(ops[k]))
+			return exc_fail(fin, e->pos.file, e->comps->items[k],
+					"'%s' is not a comparison operator", ops[k]);
+	}
+	return 0;
+}
+
+/* One value tuple: "( F1 OP1 R1 and  F2 OP2 R2)" (b.10: each part starts with a blank and the
+ * parts are joined by " and ", hence the two blanks). */
+static void tuple_term(const struct rules_exception *e, char (*ops)[64],
+		       const struct rules_node *tuple, struct strbuf *sb)
+{
+	sb_addc(sb, '(');
+	for (size_t k = 0; k < tuple->n; k++) {
+		const struct rules_node *v = tuple->items[k];
+
+		sb_addf(sb, "%s %s %s ", k ? " and " : "", e->fields->items[k]->text, ops[k]);
+		if (v->type == RULES_NODE_SEQ)
+			add_value_list(sb, v);
+		else if (takes_list(ops[k]) && v->text[0] != '(')
+			sb_addf(sb, "(%s)", v->text);
+		else if (takes_list(ops[k]))
+			sb_adds(sb, v->text);
+		else
+			add_quoted(sb, v->text);
+	}
+	sb_addc(sb, ')');
+}
+
+/* fields: [F1, F2], comps: [OP1, OP2] (default =), values: [[v1, v2], ...] */
+static int tuple_text(const struct finishing *fin, struct strbuf *sb)
+{
+	const struct rules_exception *e = fin->e;
+	size_t n = e->fields->n;
+	char(*ops)[64] = rules_alloc((n + 1) * sizeof(*ops));
+	int rc = tuple_comps(fin, ops);
+
+	for (size_t i = 0; !rc && i < e->n_values; i++) {
+		const struct rules_node *t = e->values[i].node;
+
+		if (t->type != RULES_NODE_SEQ)
+			rc = exc_fail(
+			    fin, e->values[i].file, t,
+			    "each entry of values must be a list with one value per field");
+		else if (t->n != n)
+			rc = exc_fail(fin, e->values[i].file, t,
+				      "fields and values lists must have equal length (%zu fields, "
+				      "%zu values)",
+				      n, t->n);
+	}
+	if (!rc && e->n_values) {
+		sb_adds(sb, " and not (");
+		for (size_t i = 0; i < e->n_values; i++) {
+			if (i)
+				sb_adds(sb, " or ");
+			tuple_term(e, ops, e->values[i].node, sb);
+		}
+		sb_addc(sb, ')');
+	}
+	free(ops);
+	return rc;
+}
+
+/* A rule's condition with its exceptions: "(" condition ")" and one "and not (...)" for
+ * each exception with values (b.10). */
+static int rule_text(struct rules_collection *c, const struct rules_rule *r, struct strbuf *sb)
+{
+	struct finishing fin = {c, r, NULL};
+
+	sb_addf(sb, "(%s)", r->condition);
+	for (size_t i = 0; i < r->n_exceptions; i++) {
+		fin.e = &r->exceptions[i];
+		if (fin.e->fields->type == RULES_NODE_SCALAR ? single_field_text(&fin, sb)
+							     : tuple_text(&fin, sb))
+			return -1;
+	}
+	return 0;
+}
+
+/* --- Finishing ------------------------------------------------------------------------------ */
+
+static bool is_word_char(char ch)
+{
+	return isalnum((unsigned char)ch) || ch == '_';
+}
+
+/* Marks the macros named as a whole word (letters, digits, '_', no dot) in text; a macro
+ * does not count as using itself. */
+static void mark_macro_words(struct rules_collection *c, const char *text, size_t self)
+{
+	const char *p = text;
+	size_t i;
+
+	while (*p) {
+		const char *s = p;
+		bool dotted = false;
+
+		if (!is_word_char(*p)) {
+			p++;
+			continue;
+		}
+		for (; is_word_char(*p) || *p == '.'; p++)
+			dotted |= *p == '.';
+		if (!dotted && isalpha((unsigned char)*s) &&
+		    rules_names_get(&c->state->macro_names, s, (size_t)(p - s), &i) && i != self)
+			c->macros[i].used = true;
+	}
+}
+
+int rules_collection_finish(struct rules_collection *c)
+{
+	struct expander x;
+	bool *used;
+
+	if (c->finished || c->msgs.n_errors) {
+		c->finished = true;
+		return c->msgs.n_errors ? -1 : 0;
+	}
+	c->finished = true;
+	check_plugins(c);
+	used = rules_alloc((c->n_lists + 1) * sizeof(*used));
+	expand_list_items(c, used);
+	expander_init(&x, c, used);
+	for (size_t i = 0; i < c->n_macros; i++)
+		expand(&x, c->macros[i].condition, &c->macros[i].cond);
+	for (size_t i = 0; i < c->n_rules; i++) {
+		struct rules_rule *r = &c->rules[i];
+		struct strbuf sb = STRBUF_INIT;
+
+		if (r->unknown_source)
+			continue;
+		if (rule_text(c, r, &sb))
+			r->failed = true;
+		else
+			expand(&x, sb.buf, &r->cond);
+		sb_release(&sb);
+	}
+	expander_free(&x);
+	for (size_t i = 0; i < c->n_lists; i++)
+		c->lists[i].used = used[i];
+	free(used);
+	for (size_t i = 0; i < c->n_macros; i++)
+		mark_macro_words(c, c->macros[i].cond.text, i);
+	for (size_t i = 0; i < c->n_rules; i++)
+		if (c->rules[i].cond.text)
+			mark_macro_words(c, c->rules[i].cond.text, SIZE_MAX);
+	return c->msgs.n_errors ? -1 : 0;
+}
+
+void rules_collection_check_unused(struct rules_collection *c)
+{
+	if (!c->finished || c->msgs.n_errors)
+		return;
+	for (size_t i = 0; i < c->n_lists; i++) {
+		const struct rules_list *l = &c->lists[i];
+
+		if (!l->used)
+			load_msg_add(&c->msgs, LOAD_UNUSED_LIST, l->pos.file, l->pos.line,
+				     l->pos.col, RULES_ITEM_LIST, l->name,
+				     "not used by any condition or list");
+	}
+	for (size_t i = 0; i < c->n_macros; i++) {
+		const struct rules_macro *m = &c->macros[i];
+
+		if (!m->used)
+			load_msg_add(&c->msgs, LOAD_UNUSED_MACRO, m->pos.file, m->pos.line,
+				     m->pos.col, RULES_ITEM_MACRO, m->name,
+				     "not used by any rule or other macro");
+	}
+}
