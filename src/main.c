@@ -11,6 +11,8 @@
 #include "daemon.h"
 #include "events.h"
 #include "fields.h"
+#include "rules_load.h"
+#include "strbuf.h"
 #include "log.h"
 #include "syscalls.h"
 #include "version.h"
@@ -32,6 +34,8 @@ static void usage(FILE *f)
 		"  -U, --unbuffered   flush output after every line\n"
 		"  -v                 verbose: debug messages, libbpf's included\n"
 		"  --list-events      list the syscalls saker knows and exit\n"
+		"  -V, --validate FILE  check rules files (repeatable, loaded together) and exit:\n"
+		"                     0 when valid, 1 when not\n"
 		"  --list[=syscall]   list the fields conditions and outputs can use, and exit\n"
 		"                     (-N: names only)\n"
 		"  --print-config     print every configuration key with its value and exit\n"
@@ -63,6 +67,73 @@ static int list_fields(const char *source, bool names_only)
 	return 0;
 }
 
+/* Whether a message is about path: the file itself, or a file in the directory path. */
+static bool msg_is_about(const struct load_msg *m, const char *path)
+{
+	size_t n = strlen(path);
+
+	return m->file && strncmp(m->file, path, n) == 0 &&
+	       (m->file[n] == '\0' || m->file[n] == '/');
+}
+
+/* -V: loads every file given, together and in order (spec f: repeatable and cumulative),
+ * and prints each one's result and messages. Exit status 0 when nothing is invalid. */
+static int validate(const char *const *paths, size_t n)
+{
+	struct rules_loaded *r = rules_load(paths, n);
+	struct strbuf sb = STRBUF_INIT;
+	int rc;
+
+	if (!r) {
+		log_error("out of memory");
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t errors = 0, warnings = 0;
+
+		for (size_t j = 0; j < r->coll->msgs.n; j++) {
+			const struct load_msg *m = &r->coll->msgs.v[j];
+
+			if (!msg_is_about(m, paths[i]))
+				continue;
+			if (m->severity == LOAD_SEV_ERROR)
+				errors++;
+			else
+				warnings++;
+		}
+		printf("%s: %s\n", paths[i],
+		       errors	  ? "Invalid"
+		       : warnings ? "Ok, with warnings"
+				  : "Ok");
+		for (size_t j = 0; j < r->coll->msgs.n; j++) {
+			if (!msg_is_about(&r->coll->msgs.v[j], paths[i]))
+				continue;
+			sb_reset(&sb);
+			load_msg_format(&r->coll->msgs.v[j], true, &sb);
+			fputs(sb.buf, stdout);
+		}
+	}
+	/* Messages about no given file (a plugin requirement no file could meet, ...). */
+	for (size_t j = 0; j < r->coll->msgs.n; j++) {
+		bool about_one = false;
+
+		for (size_t i = 0; i < n && !about_one; i++)
+			about_one = msg_is_about(&r->coll->msgs.v[j], paths[i]);
+		if (!about_one) {
+			sb_reset(&sb);
+			load_msg_format(&r->coll->msgs.v[j], true, &sb);
+			fputs(sb.buf, stdout);
+		}
+	}
+	printf("%zu rules (%zu compiled), %zu macros, %zu lists; %zu errors, %zu warnings\n",
+	       r->coll->n_rules, r->n_rules, r->coll->n_macros, r->coll->n_lists,
+	       r->coll->msgs.n_errors, r->coll->msgs.n_warnings);
+	rc = r->coll->msgs.n_errors ? 1 : 0;
+	sb_release(&sb);
+	rules_loaded_free(r);
+	return rc;
+}
+
 static void list_events(void)
 {
 	for (unsigned id = 0; id < syscall_max(); id++)
@@ -88,6 +159,7 @@ int main(int argc, char **argv)
 	    {"dump", optional_argument, NULL, OPT_DUMP},
 	    {"list-events", no_argument, NULL, OPT_LIST_EVENTS},
 	    {"list", optional_argument, NULL, OPT_LIST_FIELDS},
+	    {"validate", required_argument, NULL, 'V'},
 	    {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
 	    {"version", no_argument, NULL, OPT_VERSION},
 	    {NULL, 0, NULL, 0},
@@ -99,12 +171,14 @@ int main(int argc, char **argv)
 	int n_overrides = 0, opt, verbose = 0, rc;
 	bool print_config = false, list_fields_wanted = false, names_only = false;
 	const char *list_source = NULL;
+	const char **validate_paths = calloc((size_t)argc + 1, sizeof(*validate_paths));
+	size_t n_validate = 0;
 
-	if (!overrides) {
+	if (!overrides || !validate_paths) {
 		fputs("saker: error: out of memory\n", stderr);
 		exit(1);
 	}
-	while ((opt = getopt_long(argc, argv, "hc:o:M:UvN", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "hc:o:M:UvNV:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
 			usage(stdout);
@@ -131,6 +205,9 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			verbose = 1;
+			break;
+		case 'V':
+			validate_paths[n_validate++] = optarg;
 			break;
 		case 'N':
 			names_only = true;
@@ -169,6 +246,8 @@ int main(int argc, char **argv)
 			exit(2);
 		}
 	}
+	if (n_validate)
+		exit(validate(validate_paths, n_validate));
 	if (list_fields_wanted)
 		exit(list_fields(list_source, names_only));
 	if (optind < argc) {

@@ -1,0 +1,41 @@
+/*
+ * Rules files to checked rules: the last stage before bytecode. Collects the files
+ * (rules_collect.h), parses every macro and rule condition, expands and checks each rule
+ * (cond_check.h), derives its event-type set, and records every problem in the
+ * collection's messages with the spec's codes, positions in the rules file, and the item it
+ * is about. One bad rule does not stop the others; a bad macro fails the rules that use it.
+ */
+#ifndef SAKER_RULES_LOAD_H
+#define SAKER_RULES_LOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cond_ast.h"
+#include "evttypes.h"
+#include "rules_collect.h"
+
+struct loaded_rule {
+	const struct rules_rule *src; /* name, output, priority, tags, ... */
+	struct cond_node *cond;	      /* checked, macros expanded */
+	struct evtset evttypes;
+};
+
+struct rules_loaded {
+	struct rules_collection *coll; /* messages in coll->msgs */
+	struct loaded_rule *rules;     /* the rules that compiled, in evaluation order */
+	size_t n_rules;
+	size_t n_skipped; /* dropped by skip-if-unknown-filter */
+};
+
+/* Loads paths (files or directories) in order. Returns the result (free with
+ * rules_loaded_free) even when there were errors: see coll->msgs.n_errors. NULL only when out
+ * of memory. */
+struct rules_loaded *rules_load(const char *const *paths, size_t n);
+
+void rules_loaded_free(struct rules_loaded *r);
+
+/* The union of the event types of the enabled rules. */
+void rules_loaded_evttypes(const struct rules_loaded *r, struct evtset *out);
+
+#endif /* SAKER_RULES_LOAD_H */
