@@ -34,6 +34,8 @@ static void usage(FILE *f)
 		"  -U, --unbuffered   flush output after every line\n"
 		"  -v                 verbose: debug messages, libbpf's included\n"
 		"  --list-events      list the syscalls saker knows and exit\n"
+		"  -r FILE|DIR        rules file or directory (repeatable)\n"
+		"  -L                 list the rules -r loads, with priority and tags, and exit\n"
 		"  -V, --validate FILE  check rules files (repeatable, loaded together) and exit:\n"
 		"                     0 when valid, 1 when not\n"
 		"  --list[=syscall]   list the fields conditions and outputs can use, and exit\n"
@@ -134,6 +136,50 @@ static int validate(const char *const *paths, size_t n)
 	return rc;
 }
 
+/* -L: the rules that -r loads, in evaluation order, with priority and tags. */
+static int list_rules(const char *const *paths, size_t n)
+{
+	struct rules_loaded *r;
+	struct strbuf sb = STRBUF_INIT;
+	int rc;
+
+	if (!n) {
+		log_error("-L: no rules files given (use -r FILE|DIR)");
+		return 2;
+	}
+	r = rules_load(paths, n);
+	if (!r) {
+		log_error("out of memory");
+		return 1;
+	}
+	for (size_t j = 0; j < r->coll->msgs.n; j++) {
+		sb_reset(&sb);
+		load_msg_format(&r->coll->msgs.v[j], false, &sb);
+		fputs(sb.buf, stderr);
+	}
+	for (size_t i = 0; i < r->coll->n_rules; i++) {
+		const struct rules_rule *rule = &r->coll->rules[i];
+
+		printf("%s\n    priority: %s%s%s\n    tags: [", rule->name,
+		       rules_priority_name(rule->priority), rule->enabled ? "" : " (disabled)",
+		       rule->unknown_source ? " (unknown source)" : "");
+		for (size_t t = 0; t < rule->n_tags; t++)
+			printf("%s%s", t ? ", " : "", rule->tags[t]);
+		{
+			const char *d = rule->desc ? rule->desc : "";
+			size_t dl = strlen(d);
+
+			while (dl && (d[dl - 1] == '\n' || d[dl - 1] == ' '))
+				dl--;
+			printf("]\n    %.*s\n", (int)dl, d);
+		}
+	}
+	rc = r->coll->msgs.n_errors ? 1 : 0;
+	sb_release(&sb);
+	rules_loaded_free(r);
+	return rc;
+}
+
 static void list_events(void)
 {
 	for (unsigned id = 0; id < syscall_max(); id++)
@@ -173,12 +219,15 @@ int main(int argc, char **argv)
 	const char *list_source = NULL;
 	const char **validate_paths = calloc((size_t)argc + 1, sizeof(*validate_paths));
 	size_t n_validate = 0;
+	const char **rules_paths = calloc((size_t)argc + 1, sizeof(*rules_paths));
+	size_t n_rules_paths = 0;
+	bool list_rules_wanted = false;
 
-	if (!overrides || !validate_paths) {
+	if (!overrides || !validate_paths || !rules_paths) {
 		fputs("saker: error: out of memory\n", stderr);
 		exit(1);
 	}
-	while ((opt = getopt_long(argc, argv, "hc:o:M:UvNV:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "hc:o:M:UvNV:r:L", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
 			usage(stdout);
@@ -205,6 +254,12 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			verbose = 1;
+			break;
+		case 'r':
+			rules_paths[n_rules_paths++] = optarg;
+			break;
+		case 'L':
+			list_rules_wanted = true;
 			break;
 		case 'V':
 			validate_paths[n_validate++] = optarg;
@@ -246,6 +301,8 @@ int main(int argc, char **argv)
 			exit(2);
 		}
 	}
+	if (list_rules_wanted && !n_validate)
+		exit(list_rules(rules_paths, n_rules_paths));
 	if (n_validate)
 		exit(validate(validate_paths, n_validate));
 	if (list_fields_wanted)

@@ -51,6 +51,15 @@ for want in [
 # Cumulative: both files in one run; each gets its own verdict.
 rc, out = run("-V", bad, "-V", corpus) if os.path.exists(corpus) else (1, ": Invalid")
 case(rc == 1 and ": Invalid" in out, "two files at once: invalid overall", out)
+if os.path.exists(corpus):
+    rc, out = run("-r", corpus, "-L")
+    lines = out.splitlines()
+    case(rc == 0 and lines[0] == "Directory traversal monitored file read"
+         and lines[1] == "    priority: Warning"
+         and sum(1 for l in lines if l.startswith("    priority: ")) == 25,
+         "-L lists the 25 stable rules with their priorities", out)
+rc, out = run("-L")
+case(rc == 2 and "no rules files given" in out, "-L without -r: usage error", out)
 rc, out = run("-V", "/nonexistent/rules.yaml")
 case(rc == 1 and "LOAD_ERR_FILE_READ" in out, "missing file: LOAD_ERR_FILE_READ", out)
 print(f"1..{n}")
