@@ -48,6 +48,8 @@ static const struct key keys[] = {
      "syscall names to capture in addition; a name prefixed with '!' is removed"},
     {"state.proc_table_size", KEY_UINT, OFF(proc_table_size), 64, 4194304, false, NULL,
      "most threads the process table holds before it evicts the oldest"},
+    {"json_output", KEY_BOOL, OFF(json_output), 0, 0, false, NULL,
+     "JSON instead of text: for -V results now, for alerts when they arrive"},
     {"stats_interval_s", KEY_UINT, OFF(stats_interval_s), 0, 86400, false, NULL,
      "log the event and drop counters every this many seconds (0: only at exit)"},
 };

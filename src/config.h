@@ -31,6 +31,7 @@ struct config {
 	struct strlist custom_set;  /* base_syscalls.custom_set */
 	unsigned proc_table_size;   /* state.proc_table_size */
 	unsigned stats_interval_s;  /* stats_interval_s */
+	bool json_output;	    /* json_output */
 };
 
 void config_defaults(struct config *c);

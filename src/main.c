@@ -12,6 +12,7 @@
 #include "events.h"
 #include "fields.h"
 #include "rules_load.h"
+#include <cJSON.h>
 #include "strbuf.h"
 #include "log.h"
 #include "syscalls.h"
@@ -69,6 +70,18 @@ static int list_fields(const char *source, bool names_only)
 	return 0;
 }
 
+/* A JSON string of any bytes: invalid UTF-8 becomes \\xNN text (strbuf.h). */
+static cJSON *json_text(const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+	cJSON *v;
+
+	sb_add_utf8_sanitized(&sb, s, strlen(s));
+	v = cJSON_CreateString(sb.buf ? sb.buf : "");
+	sb_release(&sb);
+	return v;
+}
+
 /* Whether a message is about path: the file itself, or a file in the directory path. */
 static bool msg_is_about(const struct load_msg *m, const char *path)
 {
@@ -80,7 +93,32 @@ static bool msg_is_about(const struct load_msg *m, const char *path)
 
 /* -V: loads every file given, together and in order (spec f: repeatable and cumulative),
  * and prints each one's result and messages. Exit status 0 when nothing is invalid. */
-static int validate(const char *const *paths, size_t n)
+/* One message in the JSON shape of spec b.14. */
+static cJSON *msg_json(const struct load_msg *m)
+{
+	cJSON *o = cJSON_CreateObject(), *ctx = cJSON_CreateObject(), *locs = cJSON_CreateArray();
+	cJSON *loc = cJSON_CreateObject(), *pos = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "code", load_code_name(m->code));
+	cJSON_AddStringToObject(o, "codedesc", load_code_desc(m->code));
+	cJSON_AddItemToObject(o, "message", json_text(m->text));
+	cJSON_AddStringToObject(loc, "item_type",
+				m->item_kind == RULES_ITEM_UNKNOWN
+				    ? "rules content"
+				    : rules_item_kind_name(m->item_kind));
+	cJSON_AddItemToObject(loc, "item_name", json_text(m->item_name ? m->item_name : ""));
+	cJSON_AddItemToObject(pos, "name", json_text(m->file ? m->file : ""));
+	cJSON_AddNumberToObject(pos, "line", m->line);
+	cJSON_AddNumberToObject(pos, "column", m->col);
+	cJSON_AddItemToObject(loc, "position", pos);
+	cJSON_AddItemToArray(locs, loc);
+	cJSON_AddItemToObject(ctx, "locations", locs);
+	cJSON_AddItemToObject(ctx, "snippet", json_text(m->snippet ? m->snippet : ""));
+	cJSON_AddItemToObject(o, "context", ctx);
+	return o;
+}
+
+static int validate(const char *const *paths, size_t n, bool json)
 {
 	struct rules_loaded *r = rules_load(paths, n);
 	struct strbuf sb = STRBUF_INIT;
@@ -89,6 +127,42 @@ static int validate(const char *const *paths, size_t n)
 	if (!r) {
 		log_error("out of memory");
 		return 1;
+	}
+	if (json) {
+		cJSON *root = cJSON_CreateObject(), *results = cJSON_CreateArray();
+		char *text;
+
+		for (size_t i = 0; i < n; i++) {
+			cJSON *res = cJSON_CreateObject(), *errs = cJSON_CreateArray();
+			cJSON *warns = cJSON_CreateArray();
+			bool ok = true;
+
+			for (size_t j = 0; j < r->coll->msgs.n; j++) {
+				const struct load_msg *m = &r->coll->msgs.v[j];
+
+				if (!msg_is_about(m, paths[i]))
+					continue;
+				ok &= m->severity != LOAD_SEV_ERROR;
+				cJSON_AddItemToArray(m->severity == LOAD_SEV_ERROR ? errs : warns,
+						     msg_json(m));
+			}
+			cJSON_AddItemToObject(res, "name", json_text(paths[i]));
+			cJSON_AddBoolToObject(res, "successful", ok);
+			cJSON_AddBoolToObject(res, "schema_valid", true);
+			cJSON_AddItemToObject(res, "schema_warnings", cJSON_CreateArray());
+			cJSON_AddItemToObject(res, "errors", errs);
+			cJSON_AddItemToObject(res, "warnings", warns);
+			cJSON_AddItemToArray(results, res);
+		}
+		cJSON_AddItemToObject(root, "falco_load_results", results);
+		text = cJSON_PrintUnformatted(root);
+		if (text)
+			puts(text);
+		cJSON_free(text);
+		cJSON_Delete(root);
+		rc = r->coll->msgs.n_errors ? 1 : 0;
+		rules_loaded_free(r);
+		return rc;
 	}
 	for (size_t i = 0; i < n; i++) {
 		size_t errors = 0, warnings = 0;
@@ -301,10 +375,6 @@ int main(int argc, char **argv)
 			exit(2);
 		}
 	}
-	if (list_rules_wanted && !n_validate)
-		exit(list_rules(rules_paths, n_rules_paths));
-	if (n_validate)
-		exit(validate(validate_paths, n_validate));
 	if (list_fields_wanted)
 		exit(list_fields(list_source, names_only));
 	if (optind < argc) {
@@ -330,6 +400,10 @@ int main(int argc, char **argv)
 	free(overrides);
 	log_set_level(verbose ? SK_LOG_DEBUG : (enum sk_log_level)cfg.log_level);
 	log_install_libbpf();
+	if (list_rules_wanted && !n_validate)
+		exit(list_rules(rules_paths, n_rules_paths));
+	if (n_validate)
+		exit(validate(validate_paths, n_validate, cfg.json_output));
 	if (print_config) {
 		config_describe(&cfg);
 		exit(0);

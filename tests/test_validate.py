@@ -2,6 +2,7 @@
 """saker -V: the community stable ruleset validates cleanly, and a file with broken rules
 reports each problem with its code and position while the good rules still compile.
 Prints TAP. usage: test_validate.py SAKER SOURCE_DIR"""
+import json
 import os
 import subprocess
 import sys
@@ -58,6 +59,19 @@ if os.path.exists(corpus):
          and lines[1] == "    priority: Warning"
          and sum(1 for l in lines if l.startswith("    priority: ")) == 25,
          "-L lists the 25 stable rules with their priorities", out)
+rc, out = run("-o", "json_output=true", "-V", bad)
+try:
+    j = json.loads(out)
+    res = j["falco_load_results"][0]
+    e0 = res["errors"][0]
+    ok = (rc == 1 and res["successful"] is False and len(res["errors"]) == 3
+          and len(res["warnings"]) == 2 and e0["code"] == "LOAD_ERR_COMPILE_CONDITION"
+          and e0["context"]["locations"][0]["position"]["line"] == 12
+          and e0["context"]["locations"][0]["position"]["column"] == 26
+          and e0["context"]["locations"][0]["item_name"] == "bad field")
+except (ValueError, KeyError, IndexError) as ex:
+    ok, out = False, f"{ex}\n{out}"
+case(ok, "-V with json_output: falco_load_results with codes and positions", out)
 rc, out = run("-L")
 case(rc == 2 and "no rules files given" in out, "-L without -r: usage error", out)
 rc, out = run("-V", "/nonexistent/rules.yaml")
