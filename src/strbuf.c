@@ -65,14 +65,20 @@ void sb_adds(struct strbuf *sb, const char *s)
 
 void sb_addf(struct strbuf *sb, const char *fmt, ...)
 {
+	char tmp[256];
 	va_list ap;
 	int n;
 
+	/* Most pieces are short: format on the stack first, and again in place if not. */
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
+	if ((size_t)n < sizeof(tmp)) {
+		sb_add(sb, tmp, (size_t)n);
+		return;
+	}
 	sb_grow(sb, (size_t)n);
 	va_start(ap, fmt);
 	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
