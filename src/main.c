@@ -287,16 +287,18 @@ int main(int argc, char **argv)
 	struct config cfg;
 	struct daemon_opts dopts = {.dump = true, .dump_format = DUMP_TEXT};
 	const char *config_path = NULL;
-	const char **overrides = calloc((size_t)argc + 1, sizeof(*overrides));
 	int n_overrides = 0, opt, verbose = 0, rc;
 	bool print_config = false, list_fields_wanted = false, names_only = false;
 	const char *list_source = NULL;
-	const char **validate_paths = calloc((size_t)argc + 1, sizeof(*validate_paths));
-	size_t n_validate = 0;
-	const char **rules_paths = calloc((size_t)argc + 1, sizeof(*rules_paths));
-	size_t n_rules_paths = 0;
+	/* Live as long as the process (static, so leak checkers see them as reachable at any
+	 * of main's exits). */
+	static const char **overrides, **validate_paths, **rules_paths;
+	size_t n_validate = 0, n_rules_paths = 0;
 	bool list_rules_wanted = false;
 
+	overrides = calloc((size_t)argc + 1, sizeof(*overrides));
+	validate_paths = calloc((size_t)argc + 1, sizeof(*validate_paths));
+	rules_paths = calloc((size_t)argc + 1, sizeof(*rules_paths));
 	if (!overrides || !validate_paths || !rules_paths) {
 		fputs("saker: error: out of memory\n", stderr);
 		exit(1);

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Counts test cases from meson's testlog.json: every TAP line of every test, so the count is
-of cases, not of executables. A test that failed without a failing TAP line (a crash, a
+"""Counts test cases from meson's testlog.json files (one per build: the release build and
+the sanitizer build): every TAP line of every test, so the count is of cases, not of
+executables. A test that failed without a failing TAP line (a crash, a
 timeout) counts as one failure. Prints "N passed, N failed, N skipped" last; exits 1 when
 anything failed."""
 import json
@@ -8,7 +9,8 @@ import re
 import sys
 
 passed = failed = skipped = 0
-for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
+lines = [l for path in sys.argv[1:] for l in open(path, encoding="utf-8", errors="replace")]
+for line in lines:
     t = json.loads(line)
     ok = notok = skip = 0
     plan_skip = None
