@@ -1,0 +1,769 @@
+/*
+ * The rule VM interpreter, validator, disassembler (see vm.h for the instruction format and
+ * the value semantics).
+ */
+#include "vm.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <fnmatch.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+
+static const struct {
+	const char *name;
+	const char *operands;
+	bool is_jump;
+	const char *doc;
+} op_info[] = {
+#define VM_X(name, operands, is_jump, doc) {#name, operands, is_jump, doc},
+    VM_OPCODES(VM_X)
+#undef VM_X
+};
+
+const char *vm_op_name(unsigned op)
+{
+	return op < VM_OP_COUNT ? op_info[op].name : "?";
+}
+
+const char *vm_op_doc(unsigned op)
+{
+	return op < VM_OP_COUNT ? op_info[op].doc : "?";
+}
+
+uint32_t vm_hash(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* ---- validation ------------------------------------------------------------------------ */
+
+static bool const_fits(const struct vm_const *k, enum cond_op op, enum cond_mod mod)
+{
+	if (op == COND_OP_REGEX && mod == COND_MOD_NONE)
+		return k->kind == VM_K_REGEX;
+	if (op == COND_OP_PMATCH)
+		return k->kind == VM_K_PMATCH;
+	if (mod != COND_MOD_NONE || op == COND_OP_IN || op == COND_OP_INTERSECTS)
+		return k->kind == VM_K_SET;
+	return k->kind == VM_K_VALUE;
+}
+
+int vm_prog_validate(const struct vm_prog *p, char *err, size_t errlen)
+{
+	if (!p->n_insns || p->n_insns > VM_MAX_INSNS) {
+		snprintf(err, errlen, "program has %zu instructions", p->n_insns);
+		return -1;
+	}
+	if (p->n_slots > VM_MAX_SLOTS || p->n_consts > VM_MAX_CONSTS) {
+		snprintf(err, errlen, "too many slots or constants");
+		return -1;
+	}
+	for (size_t i = 0; i < p->n_slots; i++) {
+		const struct vm_slot *s = &p->slots[i];
+
+		if (s->is_field ? !s->field.def : s->input >= i) {
+			snprintf(err, errlen, "slot %zu: bad field or transformer input", i);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < p->n_insns; i++) {
+		const struct vm_insn *in = &p->insns[i];
+		const char *ops;
+
+		if (in->op >= VM_OP_COUNT) {
+			snprintf(err, errlen, "insn %zu: unknown opcode %u", i, in->op);
+			return -1;
+		}
+		ops = op_info[in->op].operands;
+		if (op_info[in->op].is_jump && (in->target <= i || in->target >= p->n_insns)) {
+			snprintf(err, errlen, "insn %zu: jump to %u is not forward and in bounds",
+				 i, in->target);
+			return -1;
+		}
+		if (strchr(ops, 'S') && in->slot >= p->n_slots) {
+			snprintf(err, errlen, "insn %zu: slot %u out of range", i, in->slot);
+			return -1;
+		}
+		if (strchr(ops, 'F') && in->k >= p->n_slots) {
+			snprintf(err, errlen, "insn %zu: slot %u out of range", i, in->k);
+			return -1;
+		}
+		if (strchr(ops, 'C') &&
+		    (VM_CMP_OP(in->cmp) >= COND_OP_COUNT || VM_CMP_OP(in->cmp) == COND_OP_EXISTS)) {
+			snprintf(err, errlen, "insn %zu: bad operator", i);
+			return -1;
+		}
+		if (strchr(ops, 'K') &&
+		    (in->k >= p->n_consts ||
+		     !const_fits(&p->consts[in->k], VM_CMP_OP(in->cmp), VM_CMP_MOD(in->cmp)))) {
+			snprintf(err, errlen,
+				 "insn %zu: constant %u out of range or of the wrong kind", i,
+				 in->k);
+			return -1;
+		}
+	}
+	if (op_info[p->insns[p->n_insns - 1].op].is_jump ||
+	    (p->insns[p->n_insns - 1].op != VM_OP_ACCEPT &&
+	     p->insns[p->n_insns - 1].op != VM_OP_REJECT)) {
+		snprintf(err, errlen, "the last instruction is not ACCEPT or REJECT");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- evaluation state ------------------------------------------------------------------ */
+
+enum {
+	SV_UNKNOWN,
+	SV_PRESENT,
+	SV_MISSING
+};
+
+struct slotval {
+	int state;
+	struct vm_value v;
+};
+
+struct vm_state {
+	const struct vm_prog *p;
+	const struct vm_fieldsrc *src;
+	struct slotval sv[VM_MAX_SLOTS];
+	void **allocs;
+	size_t nallocs, allocs_cap;
+	bool oom;
+};
+
+static void *st_alloc(struct vm_state *st, size_t n)
+{
+	void *m;
+
+	if (st->nallocs == st->allocs_cap) {
+		size_t cap = st->allocs_cap ? 2 * st->allocs_cap : 8;
+		void **a = realloc(st->allocs, cap * sizeof(*a));
+
+		if (!a)
+			return NULL;
+		st->allocs = a;
+		st->allocs_cap = cap;
+	}
+	m = malloc(n ? n : 1);
+	if (m)
+		st->allocs[st->nallocs++] = m;
+	return m;
+}
+
+/* ---- transformers ---------------------------------------------------------------------- */
+
+static int b64_digit(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* Standard base64 with optional padding. Returns the decoded length or -1 when invalid. */
+static long b64_decode(const char *s, size_t len, char *out)
+{
+	size_t n = 0, pad = 0;
+	unsigned acc = 0, bits = 0;
+
+	while (pad < 2 && len > 0 && s[len - 1] == '=') {
+		len--;
+		pad++;
+	}
+	if (pad && (len + pad) % 4)
+		return -1;
+	if (len % 4 == 1)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		int d = b64_digit((unsigned char)s[i]);
+
+		if (d < 0)
+			return -1;
+		acc = (acc << 6) | (unsigned)d;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	return (long)n;
+}
+
+/* Applies tr to one scalar string (or to in for len). Returns 0 or 1 (no value). */
+static int transform_one(struct vm_state *st, enum cond_tr tr, enum field_type in_type,
+			 const struct vm_value *in, struct vm_value *out)
+{
+	const char *s = in->str.s;
+	size_t len = in->str.len;
+	char *buf;
+	long n;
+
+	if (in->kind != VM_V_STR)
+		return 1;
+	switch (tr) {
+	case COND_TR_TOLOWER:
+	case COND_TR_TOUPPER:
+		buf = st_alloc(st, len);
+		if (!buf)
+			return 1;
+		for (size_t i = 0; i < len; i++)
+			buf[i] = (char)(tr == COND_TR_TOLOWER ? tolower((unsigned char)s[i])
+							      : toupper((unsigned char)s[i]));
+		out->kind = VM_V_STR;
+		out->str.s = buf;
+		out->str.len = len;
+		return 0;
+	case COND_TR_BASENAME: {
+		const char *slash = len ? memrchr(s, '/', len) : NULL;
+
+		out->kind = VM_V_STR;
+		out->str.s = slash ? slash + 1 : s;
+		out->str.len = slash ? len - (size_t)(slash + 1 - s) : len;
+		return 0;
+	}
+	case COND_TR_B64:
+		buf = st_alloc(st, len);
+		if (!buf)
+			return 1;
+		n = b64_decode(s, len, buf);
+		if (n < 0)
+			return 1;
+		out->kind = VM_V_STR;
+		out->str.s = buf;
+		out->str.len = (size_t)n;
+		return 0;
+	case COND_TR_LEN:
+		out->kind = VM_V_UINT;
+		out->u = in_type == FT_BYTEBUF ? len : strnlen(s, len);
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+static const struct vm_value *slot_value(struct vm_state *st, unsigned slot);
+
+static int transform(struct vm_state *st, const struct vm_slot *sl, struct vm_value *out)
+{
+	const struct vm_slot *insl = &st->p->slots[sl->input];
+	const struct vm_value *in = slot_value(st, sl->input);
+	struct vm_value *items;
+	size_t n = 0;
+
+	if (!in)
+		return 1;
+	if (in->kind != VM_V_LIST)
+		return transform_one(st, sl->tr, insl->type, in, out);
+	if (sl->tr == COND_TR_LEN && insl->is_list) {
+		out->kind = VM_V_UINT;
+		out->u = in->list.n;
+		return 0;
+	}
+	/* An "any of" list: transform each element, dropping those without a result. */
+	items = st_alloc(st, in->list.n * sizeof(*items));
+	if (!items)
+		return 1;
+	for (size_t i = 0; i < in->list.n; i++)
+		if (transform_one(st, sl->tr, insl->type, &in->list.items[i], &items[n]) == 0)
+			n++;
+	out->kind = VM_V_LIST;
+	out->list.items = items;
+	out->list.n = n;
+	return 0;
+}
+
+/* The value of a slot, computed at most once per evaluation; NULL when missing. */
+static const struct vm_value *slot_value(struct vm_state *st, unsigned slot)
+{
+	struct slotval *sv = &st->sv[slot];
+	const struct vm_slot *sl = &st->p->slots[slot];
+	int rc;
+
+	if (sv->state == SV_UNKNOWN) {
+		if (sl->is_field)
+			rc = st->src->extract(st->src->ctx, &sl->field, &sv->v);
+		else
+			rc = transform(st, sl, &sv->v);
+		/* An "any of" list with no element is no value at all. */
+		if (rc == 0 && sv->v.kind == VM_V_LIST && !sl->is_list && sv->v.list.n == 0)
+			rc = 1;
+		sv->state = rc == 0 ? SV_PRESENT : SV_MISSING;
+	}
+	return sv->state == SV_PRESENT ? &sv->v : NULL;
+}
+
+/* ---- comparisons ----------------------------------------------------------------------- */
+
+static bool is_num(const struct vm_value *v)
+{
+	return v->kind == VM_V_INT || v->kind == VM_V_UINT || v->kind == VM_V_BOOL;
+}
+
+static uint64_t as_u64(const struct vm_value *v)
+{
+	return v->kind == VM_V_INT ? (uint64_t)v->i : v->kind == VM_V_UINT ? v->u : v->b;
+}
+
+/* Mathematical order of two numbers of any signedness: <0, 0, >0. */
+static int num_cmp(const struct vm_value *a, const struct vm_value *b)
+{
+	bool an = a->kind == VM_V_INT && a->i < 0, bn = b->kind == VM_V_INT && b->i < 0;
+	uint64_t x, y;
+
+	if (an && bn)
+		return a->i < b->i ? -1 : a->i > b->i;
+	if (an != bn)
+		return an ? -1 : 1;
+	x = as_u64(a);
+	y = as_u64(b);
+	return x < y ? -1 : x > y;
+}
+
+static int str_cmp(const struct vm_value *a, const struct vm_value *b)
+{
+	size_t n = a->str.len < b->str.len ? a->str.len : b->str.len;
+	int c = memcmp(a->str.s, b->str.s, n);
+
+	if (c)
+		return c;
+	return a->str.len < b->str.len ? -1 : a->str.len > b->str.len;
+}
+
+static bool ip_in_net(const struct vm_value *ip, const struct vm_value *net)
+{
+	unsigned bits = net->ip.prefix, full = bits / 8, rest = bits % 8;
+
+	if (ip->ip.family != net->ip.family)
+		return false;
+	if (memcmp(ip->ip.addr, net->ip.addr, full))
+		return false;
+	if (rest) {
+		uint8_t mask = (uint8_t)(0xff << (8 - rest));
+
+		return (ip->ip.addr[full] & mask) == (net->ip.addr[full] & mask);
+	}
+	return true;
+}
+
+static bool values_equal(const struct vm_value *a, const struct vm_value *b)
+{
+	if (a->kind == VM_V_STR && b->kind == VM_V_STR)
+		return a->str.len == b->str.len && memcmp(a->str.s, b->str.s, a->str.len) == 0;
+	if (is_num(a) && is_num(b))
+		return num_cmp(a, b) == 0;
+	if (a->kind == VM_V_IP && b->kind == VM_V_IP)
+		return a->ip.family == b->ip.family &&
+		       memcmp(a->ip.addr, b->ip.addr, a->ip.family == AF_INET ? 4 : 16) == 0;
+	if (a->kind == VM_V_IP && b->kind == VM_V_NET)
+		return ip_in_net(a, b);
+	return false;
+}
+
+static bool icontains(const char *h, size_t hl, const char *n, size_t nl)
+{
+	if (nl > hl)
+		return false;
+	for (size_t i = 0; i + nl <= hl; i++) {
+		size_t j = 0;
+
+		while (j < nl && tolower((unsigned char)h[i + j]) == tolower((unsigned char)n[j]))
+			j++;
+		if (j == nl)
+			return true;
+	}
+	return false;
+}
+
+/* A NUL-terminated copy of v, optionally lowercased, in the evaluation's scratch. */
+static char *cstr(struct vm_state *st, const struct vm_value *v, bool lower)
+{
+	char *b = st_alloc(st, v->str.len + 1);
+
+	if (!b)
+		return NULL;
+	for (size_t i = 0; i < v->str.len; i++)
+		b[i] = lower ? (char)tolower((unsigned char)v->str.s[i]) : v->str.s[i];
+	b[v->str.len] = '\0';
+	return b;
+}
+
+static bool glob_match(struct vm_state *st, const struct vm_value *a, const struct vm_value *pat,
+		       bool fold)
+{
+	char *s = cstr(st, a, fold), *p = cstr(st, pat, fold);
+
+	return s && p && fnmatch(p, s, 0) == 0;
+}
+
+static bool has_glob(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == '*' || s[i] == '?' || s[i] == '[')
+			return true;
+	return false;
+}
+
+/* Next non-empty '/'-separated component of s[*pos..len): 0 and (*c, *clen), or -1. */
+static int next_comp(const char *s, size_t len, size_t *pos, const char **c, size_t *clen)
+{
+	size_t i = *pos, j;
+
+	while (i < len && s[i] == '/')
+		i++;
+	if (i >= len)
+		return -1;
+	for (j = i; j < len && s[j] != '/'; j++)
+		;
+	*c = s + i;
+	*clen = j - i;
+	*pos = j;
+	return 0;
+}
+
+static bool comp_match(struct vm_state *st, const char *pc, size_t pl, const char *vc, size_t vl)
+{
+	struct vm_value p = {.kind = VM_V_STR}, v = {.kind = VM_V_STR};
+
+	if (!has_glob(pc, pl))
+		return pl == vl && memcmp(pc, vc, pl) == 0;
+	p.str.s = pc;
+	p.str.len = pl;
+	v.str.s = vc;
+	v.str.len = vl;
+	return glob_match(st, &v, &p, false);
+}
+
+/* spec a.6: the pattern's components are a leading subsequence of the value's. */
+static bool pmatch_one(struct vm_state *st, const struct vm_value *v, const struct vm_value *pat)
+{
+	size_t pp = 0, vp = 0, pl, vl;
+	const char *pc, *vc;
+
+	while (next_comp(pat->str.s, pat->str.len, &pp, &pc, &pl) == 0) {
+		if (next_comp(v->str.s, v->str.len, &vp, &vc, &vl) < 0)
+			return false;
+		if (!comp_match(st, pc, pl, vc, vl))
+			return false;
+	}
+	return true;
+}
+
+/* One scalar check a <op> b. re is the compiled regex for REGEX. */
+static bool test_scalar(struct vm_state *st, enum cond_op op, const struct vm_value *a,
+			const struct vm_value *b, const void *re)
+{
+	bool strs = a->kind == VM_V_STR && b->kind == VM_V_STR;
+
+	switch (op) {
+	case COND_OP_EQ:
+	case COND_OP_EQEQ:
+	case COND_OP_IN:
+	case COND_OP_INTERSECTS:
+		return values_equal(a, b);
+	case COND_OP_NE:
+		return !values_equal(a, b);
+	case COND_OP_LT:
+	case COND_OP_LE:
+	case COND_OP_GT:
+	case COND_OP_GE: {
+		int c;
+
+		if (strs)
+			c = str_cmp(a, b);
+		else if (is_num(a) && is_num(b))
+			c = num_cmp(a, b);
+		else
+			return false;
+		return op == COND_OP_LT	  ? c < 0
+		       : op == COND_OP_LE ? c <= 0
+		       : op == COND_OP_GT ? c > 0
+					  : c >= 0;
+	}
+	case COND_OP_CONTAINS:
+	case COND_OP_BCONTAINS:
+		return strs && (b->str.len == 0 ||
+				(a->str.len && memmem(a->str.s, a->str.len, b->str.s, b->str.len)));
+	case COND_OP_ICONTAINS:
+		return strs && icontains(a->str.s, a->str.len, b->str.s, b->str.len);
+	case COND_OP_STARTSWITH:
+	case COND_OP_BSTARTSWITH:
+		return strs && a->str.len >= b->str.len &&
+		       memcmp(a->str.s, b->str.s, b->str.len) == 0;
+	case COND_OP_ENDSWITH:
+		return strs && a->str.len >= b->str.len &&
+		       memcmp(a->str.s + a->str.len - b->str.len, b->str.s, b->str.len) == 0;
+	case COND_OP_GLOB:
+	case COND_OP_IGLOB:
+		return strs && glob_match(st, a, b, op == COND_OP_IGLOB);
+	case COND_OP_REGEX: {
+		char *s;
+
+		if (a->kind != VM_V_STR || !re)
+			return false;
+		s = cstr(st, a, false);
+		return s && regexec(re, s, 0, NULL, 0) == 0;
+	}
+	case COND_OP_PMATCH:
+		return strs && pmatch_one(st, a, b);
+	default:
+		return false;
+	}
+}
+
+static bool set_has(const struct vm_const *k, const struct vm_value *a)
+{
+	if (k->hash_size && a->kind == VM_V_STR) {
+		size_t mask = k->hash_size - 1, i = vm_hash(a->str.s, a->str.len) & mask;
+
+		for (; k->hash[i]; i = (i + 1) & mask) {
+			const struct vm_value *it = &k->v.list.items[k->hash[i] - 1];
+
+			if (values_equal(a, it))
+				return true;
+		}
+		return false;
+	}
+	for (size_t i = 0; i < k->v.list.n; i++)
+		if (values_equal(a, &k->v.list.items[i]))
+			return true;
+	return false;
+}
+
+/* A scalar LHS against constant k (with modifiers, sets, regexes, pmatch). */
+static bool test_const(struct vm_state *st, enum cond_op op, enum cond_mod mod,
+		       const struct vm_value *a, const struct vm_const *k)
+{
+	size_t hits = 0, n;
+
+	if (mod == COND_MOD_NONE) {
+		switch (k->kind) {
+		case VM_K_VALUE:
+			return test_scalar(st, op, a, &k->v, NULL);
+		case VM_K_REGEX:
+			return test_scalar(st, op, a, &k->v, k->re);
+		case VM_K_SET:
+			return set_has(k, a);
+		case VM_K_PMATCH:
+			for (size_t i = 0; i < k->v.list.n; i++)
+				if (test_scalar(st, op, a, &k->v.list.items[i], NULL))
+					return true;
+			return false;
+		}
+		return false;
+	}
+	n = k->v.list.n;
+	for (size_t i = 0; i < n; i++) {
+		const struct vm_value *it = &k->v.list.items[i];
+		const void *re = NULL;
+
+		if (op == COND_OP_REGEX)
+			re = (const regex_t *)k->re + i;
+		if (test_scalar(st, op, a, it, re)) {
+			hits++;
+			if (mod == COND_MOD_ANYOF)
+				return true;
+			if (mod == COND_MOD_ONEOF && hits > 1)
+				return false;
+		} else if (mod == COND_MOD_ALLOF) {
+			return false;
+		}
+	}
+	return mod == COND_MOD_ALLOF ? true : mod == COND_MOD_ONEOF ? hits == 1 : false;
+}
+
+static bool list_has(const struct vm_value *list, const struct vm_value *a)
+{
+	for (size_t i = 0; i < list->list.n; i++)
+		if (values_equal(a, &list->list.items[i]))
+			return true;
+	return false;
+}
+
+/* A check whose left operand is slot s: b is the right slot's value (CMPF) or NULL (k). */
+static bool run_check(struct vm_state *st, const struct vm_insn *in, const struct vm_value *b,
+		      const struct vm_const *k)
+{
+	const struct vm_slot *sl = &st->p->slots[in->slot];
+	const struct vm_value *a = slot_value(st, in->slot);
+	enum cond_op op = VM_CMP_OP(in->cmp);
+	enum cond_mod mod = VM_CMP_MOD(in->cmp);
+	bool is_in = op == COND_OP_IN, setop = is_in || op == COND_OP_INTERSECTS;
+
+	if (!a)
+		return false;
+	if (a->kind == VM_V_LIST && sl->is_list && setop) {
+		/* IS_LIST field: in = every element, intersects = some element. */
+		for (size_t i = 0; i < a->list.n; i++) {
+			const struct vm_value *e = &a->list.items[i];
+			bool has = b ? (b->kind == VM_V_LIST ? list_has(b, e) : values_equal(e, b))
+				     : set_has(k, e);
+
+			if (is_in && !has)
+				return false;
+			if (!is_in && has)
+				return true;
+		}
+		return is_in;
+	}
+	if (a->kind == VM_V_LIST) {
+		/* "any of": the check holds for some element. */
+		for (size_t i = 0; i < a->list.n; i++) {
+			const struct vm_value *e = &a->list.items[i];
+
+			if (b ? (b->kind == VM_V_LIST && setop ? list_has(b, e)
+							       : test_scalar(st, op, e, b, NULL))
+			      : test_const(st, op, mod, e, k))
+				return true;
+		}
+		return false;
+	}
+	if (b) {
+		if (b->kind == VM_V_LIST)
+			return setop ? list_has(b, a) : false;
+		return test_scalar(st, op, a, b, NULL);
+	}
+	return test_const(st, op, mod, a, k);
+}
+
+int vm_eval(const struct vm_prog *p, const struct vm_fieldsrc *src)
+{
+	struct vm_state st;
+	size_t pc = 0;
+	int result = 0;
+
+	st.p = p;
+	st.src = src;
+	st.allocs = NULL;
+	st.nallocs = st.allocs_cap = 0;
+	for (size_t i = 0; i < p->n_slots; i++)
+		st.sv[i].state = SV_UNKNOWN;
+	for (;;) {
+		const struct vm_insn *in = &p->insns[pc];
+		bool r;
+
+		switch ((enum vm_opcode)in->op) {
+		case VM_OP_CMP_JT:
+		case VM_OP_CMP_JF:
+			r = run_check(&st, in, NULL, &p->consts[in->k]);
+			pc = r == (in->op == VM_OP_CMP_JT) ? in->target : pc + 1;
+			continue;
+		case VM_OP_CMPF_JT:
+		case VM_OP_CMPF_JF: {
+			const struct vm_value *b = slot_value(&st, in->k);
+
+			r = b && run_check(&st, in, b, NULL);
+			pc = r == (in->op == VM_OP_CMPF_JT) ? in->target : pc + 1;
+			continue;
+		}
+		case VM_OP_EXISTS_JT:
+		case VM_OP_EXISTS_JF:
+			r = slot_value(&st, in->slot) != NULL;
+			pc = r == (in->op == VM_OP_EXISTS_JT) ? in->target : pc + 1;
+			continue;
+		case VM_OP_JMP:
+			pc = in->target;
+			continue;
+		case VM_OP_ACCEPT:
+			result = 1;
+			break;
+		case VM_OP_REJECT:
+		case VM_OP_COUNT:
+			result = 0;
+			break;
+		}
+		break;
+	}
+	for (size_t i = 0; i < st.nallocs; i++)
+		free(st.allocs[i]);
+	free(st.allocs);
+	return result;
+}
+
+/* ---- disassembler ---------------------------------------------------------------------- */
+
+void vm_prog_dump(const struct vm_prog *p, struct strbuf *sb)
+{
+	for (size_t i = 0; i < p->n_insns; i++) {
+		const struct vm_insn *in = &p->insns[i];
+		const char *ops = in->op < VM_OP_COUNT ? op_info[in->op].operands : "";
+
+		sb_addf(sb, "%04zu  %-9s", i, vm_op_name(in->op));
+		if (strchr(ops, 'S'))
+			sb_addf(sb, " %s", in->slot < p->n_slots ? p->slots[in->slot].text : "?");
+		if (strchr(ops, 'C')) {
+			enum cond_mod mod = VM_CMP_MOD(in->cmp);
+
+			sb_addf(sb, " %s", cond_op_name(VM_CMP_OP(in->cmp)));
+			if (mod != COND_MOD_NONE)
+				sb_addf(sb, " %s", cond_mod_name(mod));
+		}
+		if (strchr(ops, 'K'))
+			sb_addf(sb, " %s", in->k < p->n_consts ? p->consts[in->k].text : "?");
+		if (strchr(ops, 'F'))
+			sb_addf(sb, " %s", in->k < p->n_slots ? p->slots[in->k].text : "?");
+		if (strchr(ops, 'J'))
+			sb_addf(sb, "%s-> %04u", ops[1] ? "  " : " ", in->target);
+		sb_addc(sb, '\n');
+	}
+}
+
+/* ---- freeing --------------------------------------------------------------------------- */
+
+static void free_value(struct vm_value *v)
+{
+	if (v->kind == VM_V_STR)
+		free((char *)v->str.s);
+	if (v->kind == VM_V_LIST) {
+		for (size_t i = 0; i < v->list.n; i++)
+			free_value((struct vm_value *)&v->list.items[i]);
+		free((struct vm_value *)v->list.items);
+	}
+}
+
+void vm_prog_free(struct vm_prog *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_consts; i++) {
+		struct vm_const *k = &p->consts[i];
+
+		if (k->re) {
+			size_t nre = k->kind == VM_K_REGEX ? 1 : k->v.list.n;
+
+			for (size_t j = 0; j < nre; j++)
+				regfree((regex_t *)k->re + j);
+			free(k->re);
+		}
+		free_value(&k->v);
+		free(k->hash);
+		free(k->text);
+	}
+	for (size_t i = 0; i < p->n_slots; i++) {
+		free((char *)p->slots[i].field.arg);
+		free(p->slots[i].text);
+	}
+	free(p->consts);
+	free(p->slots);
+	free(p->insns);
+	free(p);
+}

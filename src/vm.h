@@ -1,0 +1,172 @@
+/*
+ * The rule VM: a compiled condition (struct vm_prog, built by compile.h) and its interpreter.
+ *
+ * Instructions are fixed-width 64-bit words:
+ *
+ *    63      56 55      48 47            32 31            16 15             0
+ *   +----------+----------+----------------+----------------+----------------+
+ *   |  opcode  |  op/mod  |   field slot   | constant index |  jump target   |
+ *   +----------+----------+----------------+----------------+----------------+
+ *
+ *   opcode        enum vm_opcode (vm_ops.h)
+ *   op/mod        bits 0-4: enum cond_op, bits 5-6: enum cond_mod (test ops only)
+ *   field slot    index into the program's slot table (the left operand)
+ *   constant      index into the constant pool; for CMPF_* the right operand's slot
+ *   jump target   absolute instruction index; always forward (> own index)
+ *
+ * Jumps are forward only and every program ends in ACCEPT or REJECT, checked once by
+ * vm_prog_validate(), so a run takes at most n_insns steps and needs no step limit.
+ *
+ * Field values come from the caller through struct vm_fieldsrc, so the VM knows nothing of
+ * the state tables. Each slot is one distinct operand of the condition: a field with its
+ * argument, or a transformer expression over other slots (which always have lower indexes).
+ * During one vm_eval() each slot is computed at most once.
+ *
+ * Values that come back as a list (VM_V_LIST) are treated in one of two ways:
+ *  - the field is IS_LIST (fd.types, spec a.6): "in" is true when every element is in the
+ *    set (so an empty list is in every set), "intersects" when at least one is;
+ *  - otherwise the list stands for "any of these" (un-indexed ancestor fields such as
+ *    proc.aname, spec a.4; fd.ip/fd.port matching either end): a check is true when it holds
+ *    for at least one element, whatever the operator (so proc.aname != sshd is "some ancestor
+ *    is not sshd"); an empty list behaves like a missing value.
+ */
+#ifndef SAKER_VM_H
+#define SAKER_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cond_ast.h"
+#include "fields.h"
+#include "vm_ops.h"
+
+struct strbuf;
+
+struct vm_insn {
+	uint8_t op;	 /* enum vm_opcode */
+	uint8_t cmp;	 /* enum cond_op | enum cond_mod << 5 */
+	uint16_t slot;	 /* left operand's slot */
+	uint16_t k;	 /* constant index, or the right operand's slot */
+	uint16_t target; /* jump target */
+};
+
+#define VM_CMP(op, mod) ((uint8_t)((unsigned)(op) | (unsigned)(mod) << 5))
+#define VM_CMP_OP(c)	((enum cond_op)((c)&0x1f))
+#define VM_CMP_MOD(c)	((enum cond_mod)(((c) >> 5) & 0x3))
+#define VM_MAX_INSNS	0xffff
+#define VM_MAX_CONSTS	0xffff
+#define VM_MAX_SLOTS	64 /* distinct operands per condition */
+
+enum vm_value_kind {
+	VM_V_STR,  /* text or bytes: s, len (not necessarily NUL-terminated) */
+	VM_V_INT,  /* i */
+	VM_V_UINT, /* u */
+	VM_V_BOOL, /* b */
+	VM_V_IP,   /* ip: family (AF_INET, AF_INET6) and address, network byte order */
+	VM_V_NET,  /* ip and prefix: a CIDR (constants only) */
+	VM_V_LIST, /* items, n */
+};
+
+struct vm_value {
+	enum vm_value_kind kind;
+	union {
+		struct {
+			const char *s;
+			size_t len;
+		} str;
+		int64_t i;
+		uint64_t u;
+		bool b;
+		struct {
+			int family;
+			unsigned prefix; /* VM_V_NET */
+			uint8_t addr[16];
+		} ip;
+		struct {
+			const struct vm_value *items;
+			size_t n;
+		} list;
+	};
+};
+
+/* A field as the extractor sees it: the registry entry and its argument (NUL-terminated
+ * copy, or NULL). */
+struct vm_field {
+	const struct field_def *def;
+	const char *arg;
+};
+
+/*
+ * Where field values come from. extract() fills *out and returns 0, returns 1 when the field
+ * has no value for this event (missing), or -1 on an internal error (treated as missing).
+ * Strings and list items must stay valid until vm_eval() returns.
+ */
+struct vm_fieldsrc {
+	int (*extract)(void *ctx, const struct vm_field *f, struct vm_value *out);
+	void *ctx;
+};
+
+/* One slot: a field, or a transformer over lower slots. */
+struct vm_slot {
+	bool is_field;
+	bool is_list;	       /* the value is an IS_LIST list (see above) */
+	struct vm_field field; /* is_field */
+	enum cond_tr tr;       /* !is_field */
+	uint16_t input;	       /* !is_field: the transformed slot */
+	enum field_type type;  /* the operand's type */
+	char *text;	       /* canonical text, for the disassembler */
+};
+
+/* Constant pool entries. */
+enum vm_const_kind {
+	VM_K_VALUE,  /* v: one converted value (VM_V_NET for CIDRs) */
+	VM_K_SET,    /* v: a VM_V_LIST of converted items; hash set over string items */
+	VM_K_REGEX,  /* v: the pattern (VM_V_STR); re: compiled, anchored at both ends */
+	VM_K_PMATCH, /* v: a VM_V_LIST of path patterns (VM_V_STR) */
+};
+
+struct vm_const {
+	enum vm_const_kind kind;
+	struct vm_value v; /* strings (and VM_V_LIST items) are owned by the constant */
+	uint32_t *hash;	   /* VM_K_SET of strings: item index + 1 per bucket, 0 = empty */
+	size_t hash_size;  /* a power of two, or 0 when there is no hash */
+	void *re;	   /* VM_K_REGEX: a regex_t */
+	char *text;	   /* as written in the condition, for the disassembler */
+};
+
+/* The hash the VM_K_SET tables use (FNV-1a). */
+uint32_t vm_hash(const char *s, size_t len);
+
+struct vm_prog {
+	struct vm_insn *insns;
+	size_t n_insns;
+	struct vm_const *consts;
+	size_t n_consts;
+	struct vm_slot *slots;
+	size_t n_slots;
+};
+
+/* Checks the invariants the interpreter relies on: known opcodes, jumps forward and in
+ * bounds, constant and slot indexes valid (constants of the kind the operator wants),
+ * transformer inputs at lower slots, last instruction terminal. Returns 0, or -1 with a
+ * message in err. */
+int vm_prog_validate(const struct vm_prog *p, char *err, size_t errlen);
+
+/* Runs a validated program against one event: 1 match, 0 no match. */
+int vm_eval(const struct vm_prog *p, const struct vm_fieldsrc *src);
+
+/* Appends a listing, one instruction per line: index, opcode, then the operands by name:
+ *   0000  CMP_JF    proc.name in ("bash", "sh")  -> 0002
+ *   0001  ACCEPT
+ * Constants print as written in the condition (values always quoted). */
+void vm_prog_dump(const struct vm_prog *p, struct strbuf *sb);
+
+/* Name and one-line description of an opcode ("CMP_JT"); "?" when out of range. */
+const char *vm_op_name(unsigned op);
+const char *vm_op_doc(unsigned op);
+
+/* Frees p and all it owns. NULL is fine. */
+void vm_prog_free(struct vm_prog *p);
+
+#endif /* SAKER_VM_H */
