@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fields.h"
+#include "services.h"
 
 #define MAX_MACRO_DEPTH 64
 
@@ -211,29 +212,6 @@ static bool parse_decimal(const char *s, bool is_signed)
 	return errno == 0;
 }
 
-/* A service name from the system's services database, read directly: the binary is static
- * and must not depend on NSS modules. */
-static bool service_known(const char *name)
-{
-	FILE *f = fopen("/etc/services", "r");
-	char line[512];
-	bool found = false;
-
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		char *save = NULL, *tok;
-
-		line[strcspn(line, "#")] = '\0';
-		tok = strtok_r(line, " \t\n", &save);
-		for (int i = 0; tok && !found; i++, tok = strtok_r(NULL, " \t\n", &save))
-			found =
-			    i != 1 && strcmp(tok, name) == 0; /* name or alias, not port/proto */
-	}
-	fclose(f);
-	return found;
-}
-
 static bool parse_cidr(const char *s)
 {
 	char buf[INET6_ADDRSTRLEN + 8];
@@ -275,6 +253,7 @@ static int check_value(struct checker *c, const struct operand *lhs, enum cond_o
 	const char *s = v->text;
 	unsigned char addr[16];
 	bool ok = true;
+	uint64_t port;
 
 	switch (lhs->type) {
 	case FT_INT64:
@@ -288,7 +267,7 @@ static int check_value(struct checker *c, const struct operand *lhs, enum cond_o
 		break;
 	case FT_PORT:
 		ok = !*s || (parse_decimal(s, false) && strtoull(s, NULL, 10) <= 65535) ||
-		     service_known(s);
+		     services_port(s, &port) == 0;
 		break;
 	case FT_BOOL:
 		ok = strcmp(s, "true") == 0 || strcmp(s, "false") == 0;
