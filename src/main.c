@@ -11,6 +11,8 @@
 #include "daemon.h"
 #include "events.h"
 #include "fields.h"
+#include "cond_ast.h"
+#include "evttypes.h"
 #include "rules_load.h"
 #include <cJSON.h>
 #include "strbuf.h"
@@ -37,6 +39,8 @@ static void usage(FILE *f)
 		"  --list-events      list the syscalls saker knows and exit\n"
 		"  -r FILE|DIR        rules file or directory (repeatable)\n"
 		"  -L                 list the rules -r loads, with priority and tags, and exit\n"
+		"  --explain-rule NAME  print a rule's expanded condition, event types and\n"
+		"                     compiled program (from the -r files), and exit\n"
 		"  -V, --validate FILE  check rules files (repeatable, loaded together) and exit:\n"
 		"                     0 when valid, 1 when not\n"
 		"  --list[=syscall]   list the fields conditions and outputs can use, and exit\n"
@@ -254,6 +258,44 @@ static int list_rules(const char *const *paths, size_t n)
 	return rc;
 }
 
+/* --explain-rule NAME: the rule's checked condition and its compiled program. */
+static int explain_rule(const char *const *paths, size_t n, const char *name)
+{
+	struct rules_loaded *r = rules_load(paths, n);
+	const struct loaded_rule *lr;
+	struct strbuf sb = STRBUF_INIT;
+	struct evtset all;
+	int rc = 0;
+
+	if (!r) {
+		log_error("out of memory");
+		return 1;
+	}
+	lr = rules_loaded_find(r, name);
+	if (!lr) {
+		log_error("--explain-rule: no rule '%s' compiled from the -r files%s", name,
+			  r->coll->msgs.n_errors ? " (they have errors: see -V)" : "");
+		rc = 1;
+	} else {
+		evtset_all(&all);
+		cond_node_print(&sb, lr->cond);
+		printf("rule: %s\ncondition: %s\nevent types: ", name, sb.buf);
+		if (evtset_count(&lr->evttypes) == evtset_count(&all)) {
+			printf("all");
+		} else {
+			for (unsigned c = 0, k = 0; c < EVT_CODES; c++)
+				if (evtset_has(&lr->evttypes, c))
+					printf("%s%s", k++ ? " " : "", evttype_name(c));
+		}
+		sb_reset(&sb);
+		vm_prog_dump(lr->prog, &sb);
+		printf("\nprogram:\n%s", sb.buf);
+	}
+	sb_release(&sb);
+	rules_loaded_free(r);
+	return rc;
+}
+
 static void list_events(void)
 {
 	for (unsigned id = 0; id < syscall_max(); id++)
@@ -270,6 +312,7 @@ int main(int argc, char **argv)
 		OPT_DUMP = 256,
 		OPT_LIST_EVENTS,
 		OPT_LIST_FIELDS,
+		OPT_EXPLAIN,
 		OPT_PRINT_CONFIG,
 		OPT_VERSION
 	};
@@ -280,6 +323,7 @@ int main(int argc, char **argv)
 	    {"list-events", no_argument, NULL, OPT_LIST_EVENTS},
 	    {"list", optional_argument, NULL, OPT_LIST_FIELDS},
 	    {"validate", required_argument, NULL, 'V'},
+	    {"explain-rule", required_argument, NULL, OPT_EXPLAIN},
 	    {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
 	    {"version", no_argument, NULL, OPT_VERSION},
 	    {NULL, 0, NULL, 0},
@@ -295,6 +339,7 @@ int main(int argc, char **argv)
 	static const char **overrides, **validate_paths, **rules_paths;
 	size_t n_validate = 0, n_rules_paths = 0;
 	bool list_rules_wanted = false;
+	const char *explain = NULL;
 
 	overrides = calloc((size_t)argc + 1, sizeof(*overrides));
 	validate_paths = calloc((size_t)argc + 1, sizeof(*validate_paths));
@@ -336,6 +381,9 @@ int main(int argc, char **argv)
 			break;
 		case 'L':
 			list_rules_wanted = true;
+			break;
+		case OPT_EXPLAIN:
+			explain = optarg;
 			break;
 		case 'V':
 			validate_paths[n_validate++] = optarg;
@@ -402,6 +450,8 @@ int main(int argc, char **argv)
 	free(overrides);
 	log_set_level(verbose ? SK_LOG_DEBUG : (enum sk_log_level)cfg.log_level);
 	log_install_libbpf();
+	if (explain)
+		exit(explain_rule(rules_paths, n_rules_paths, explain));
 	if (list_rules_wanted && !n_validate)
 		exit(list_rules(rules_paths, n_rules_paths));
 	if (n_validate)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cond_check.h"
+#include "compile.h"
 #include "cond_parse.h"
 
 /* More event types than this in a rule's set earns LOAD_NO_EVTTYPE (spec c.2). */
@@ -135,8 +136,7 @@ static bool macro_refs_visible(struct loader_ctx *lc, const struct rules_macro *
 	return true;
 }
 
-static void compile_rule(struct loader_ctx *lc, struct rules_loaded *out,
-			 const struct rules_rule *r)
+static void load_rule(struct loader_ctx *lc, struct rules_loaded *out, const struct rules_rule *r)
 {
 	struct warn_ctx wc = {lc, r};
 	struct check_env env = {macro_lookup, on_warning, &wc};
@@ -172,7 +172,20 @@ static void compile_rule(struct loader_ctx *lc, struct rules_loaded *out,
 			     err.in_macro[0] ? "')" : "");
 		return;
 	}
-	lr = &out->rules[out->n_rules++];
+	{
+		char cerr[256];
+		struct vm_prog *prog = NULL;
+
+		if (compile_rule(checked, &prog, cerr, sizeof(cerr))) {
+			load_msg_add(&lc->c->msgs, LOAD_ERR_COMPILE_CONDITION, r->pos.file,
+				     r->cond_pos.line, r->cond_pos.col, RULES_ITEM_RULE, r->name,
+				     "%s", cerr);
+			cond_node_free(checked);
+			return;
+		}
+		lr = &out->rules[out->n_rules++];
+		lr->prog = prog;
+	}
 	lr->src = r;
 	lr->cond = checked;
 	cond_evttypes(checked, &lr->evttypes);
@@ -225,7 +238,7 @@ struct rules_loaded *rules_load(const char *const *paths, size_t n)
 		const struct rules_rule *r = &c->rules[i];
 
 		if (!r->unknown_source && !r->failed)
-			compile_rule(&lc, out, r);
+			load_rule(&lc, out, r);
 	}
 	/* A macro that failed to parse was reported; do not call it unused as well. */
 	for (size_t i = 0; i < c->n_macros; i++)
@@ -242,11 +255,21 @@ void rules_loaded_free(struct rules_loaded *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->n_rules; i++)
+	for (size_t i = 0; i < r->n_rules; i++) {
 		cond_node_free(r->rules[i].cond);
+		vm_prog_free(r->rules[i].prog);
+	}
 	free(r->rules);
 	rules_collection_free(r->coll);
 	free(r);
+}
+
+const struct loaded_rule *rules_loaded_find(const struct rules_loaded *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_rules; i++)
+		if (strcmp(r->rules[i].src->name, name) == 0)
+			return &r->rules[i];
+	return NULL;
 }
 
 void rules_loaded_evttypes(const struct rules_loaded *r, struct evtset *out)

@@ -14,10 +14,12 @@
 #include "cond_ast.h"
 #include "evttypes.h"
 #include "rules_collect.h"
+#include "vm.h"
 
 struct loaded_rule {
 	const struct rules_rule *src; /* name, output, priority, tags, ... */
 	struct cond_node *cond;	      /* checked, macros expanded */
+	struct vm_prog *prog;	      /* compiled and validated */
 	struct evtset evttypes;
 };
 
@@ -34,6 +36,9 @@ struct rules_loaded {
 struct rules_loaded *rules_load(const char *const *paths, size_t n);
 
 void rules_loaded_free(struct rules_loaded *r);
+
+/* The loaded rule called name, or NULL. */
+const struct loaded_rule *rules_loaded_find(const struct rules_loaded *r, const char *name);
 
 /* The union of the event types of the enabled rules. */
 void rules_loaded_evttypes(const struct rules_loaded *r, struct evtset *out);

@@ -72,6 +72,16 @@ try:
 except (ValueError, KeyError, IndexError) as ex:
     ok, out = False, f"{ex}\n{out}"
 case(ok, "-V with json_output: falco_load_results with codes and positions", out)
+if os.path.exists(corpus):
+    rc, out = run("-r", corpus, "--explain-rule", "Read sensitive file untrusted")
+    lines = out.splitlines()
+    prog = [l for l in lines if l[:4].isdigit()]
+    case(rc == 0 and "event types: open openat openat2" in lines
+         and prog and prog[0].split()[1] == "CMP_JF" and "evt.type in" in prog[0]
+         and prog[-1].split()[1] in ("ACCEPT", "REJECT"),
+         "--explain-rule: event types and a program ending in a terminal op", out)
+    rc, out = run("-r", corpus, "--explain-rule", "no such rule")
+    case(rc == 1 and "no rule 'no such rule'" in out, "--explain-rule: unknown rule", out)
 rc, out = run("-L")
 case(rc == 2 and "no rules files given" in out, "-L without -r: usage error", out)
 rc, out = run("-V", "/nonexistent/rules.yaml")
