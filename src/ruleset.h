@@ -1,0 +1,35 @@
+/*
+ * Compiled rules indexed by event type (spec c.3): each enabled rule is filed, in rule
+ * order, under every event code of its set, so an event only runs the programs of the rules
+ * that can match it. The union of the rules' syscall codes is what the kernel must let
+ * through.
+ */
+#ifndef SAKER_RULESET_H
+#define SAKER_RULESET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rules_load.h"
+#include "vm.h"
+
+struct ruleset;
+
+/* Indexes the enabled rules of r (which must outlive the ruleset). NULL when out of
+ * memory. */
+struct ruleset *ruleset_build(const struct rules_loaded *r);
+void ruleset_free(struct ruleset *rs);
+
+/* Runs the rules filed under code, in order, against src. Calls on_match for the first rule
+ * that matches (all false) or for each (all true). Returns the number of matches. */
+unsigned ruleset_eval(const struct ruleset *rs, unsigned code, const struct vm_fieldsrc *src,
+		      bool all, void (*on_match)(void *ctx, const struct loaded_rule *rule),
+		      void *ctx);
+
+/* How many rules are filed under code. */
+unsigned ruleset_bucket_size(const struct ruleset *rs, unsigned code);
+
+/* Adds the syscalls the rules need to bm (SK_BITMAP_WORDS words). Returns how many. */
+unsigned ruleset_syscalls(const struct ruleset *rs, uint64_t *bm);
+
+#endif /* SAKER_RULESET_H */
