@@ -5,8 +5,9 @@
 
 #include <stdint.h>
 
-/* The port of the service called name (its name or an alias) in /etc/services: 0 and
- * *port set, or -1 when there is none (or no database). */
+/* The port of the service called name (its name or an alias) in /etc/services, or else in
+ * a built-in table of well-known services (for hosts and containers without the database):
+ * 0 and *port set, or -1 when neither knows it. */
 int services_port(const char *name, uint64_t *port);
 
 #endif /* SAKER_SERVICES_H */
