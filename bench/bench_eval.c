@@ -132,9 +132,12 @@ static int build(struct synth_event *e, const char *spec)
 
 		if (!eq) { /* a continuation of the previous value: O_RDONLY|O_CLOEXEC */
 			struct synth_field *prev = &e->f[e->n - 1];
-			char *joined = malloc(prev->v.str.len + strlen(item) + 2);
+			size_t jl = prev->v.str.len + strlen(item) + 2;
+			char *joined = malloc(jl);
 
-			sprintf(joined, "%s|%s", prev->v.str.s, item);
+			if (!joined)
+				return -1;
+			snprintf(joined, jl, "%s|%s", prev->v.str.s, item);
 			prev->v.str.s = joined;
 			prev->v.str.len = strlen(joined);
 			continue;
