@@ -268,7 +268,7 @@ static int convert(struct comp *c, enum field_type type, enum cond_op op, const 
 			 (v->u = strtoull(s, &end, 10)) <= 65535)
 			;
 		else if (services_port(s, &v->u) == 0)
-			end = (char *)s + strlen(s);
+			return 0; /* (its file lookup may have set errno: not an error here) */
 		else
 			return fail(c, "'%s' is not a valid PORT value", s);
 		if (!*s)
@@ -410,6 +410,8 @@ static int add_const(struct comp *c, const struct vm_slot *lhs, enum cond_op op,
 		}
 		k->kind = VM_K_VALUE;
 		if (convert(c, lhs->type, op, one->text, &k->v)) {
+			/* convert may have set part of the union: own nothing, free nothing. */
+			memset(&k->v, 0, sizeof(k->v));
 			k->v.kind = VM_V_LIST;
 			return -1;
 		}
@@ -430,6 +432,7 @@ static int add_const(struct comp *c, const struct vm_slot *lhs, enum cond_op op,
 		if (op == COND_OP_REGEX || op == COND_OP_PMATCH
 			? set_str(c, &items[i], it->text, strlen(it->text))
 			: convert(c, lhs->type, op, it->text, &items[i])) {
+			memset(&items[i], 0, sizeof(items[i]));
 			items[i].kind = VM_V_LIST;
 			return -1;
 		}
