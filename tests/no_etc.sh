@@ -1,0 +1,9 @@
+#!/bin/sh
+# Runs a test program with an empty /etc, in a private mount namespace: what a minimal
+# host or a FROM-scratch container offers (no services database, no passwd). Needs root.
+# usage: no_etc.sh PROGRAM [ARGS...]
+if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null; then
+  echo "1..0 # SKIP needs root and unshare for a private mount namespace"
+  exit 0
+fi
+exec unshare -m sh -c 'mount -t tmpfs none /etc && exec "$@"' sh "$@"
