@@ -78,18 +78,8 @@ static void on_warning(void *ctx, const char *code, const struct cond_pos *pos,
 	(void)pos;
 	load_msg_add(&w->lc->c->msgs, lc >= 0 ? (enum load_code)lc : LOAD_COMPILE_CONDITION,
 		     w->rule->pos.file, w->rule->cond_pos.line, w->rule->cond_pos.col,
-		     RULES_ITEM_RULE, w->rule->name, "%s%s%s", msg, in_macro ? " (in macro " : "",
-		     in_macro ? in_macro : "");
-	if (in_macro) {
-		struct load_msg *m = &w->lc->c->msgs.v[w->lc->c->msgs.n - 1];
-		size_t n = strlen(m->text);
-		char *t = realloc(m->text, n + 2);
-
-		if (t) {
-			memcpy(t + n, ")", 2);
-			m->text = t;
-		}
-	}
+		     RULES_ITEM_RULE, w->rule->name, "%s%s%s%s", msg, in_macro ? " (in macro " : "",
+		     in_macro ? in_macro : "", in_macro ? ")" : "");
 }
 
 /* Marks every macro a (parsed, unexpanded) tree names, and those their bodies name. */
