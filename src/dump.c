@@ -475,7 +475,7 @@ void dump_event(struct strbuf *sb, const struct event *ev, const struct proc_tab
 		enum dump_format fmt)
 {
 	struct arglist l = {.n = 0, .sym = STRBUF_INIT};
-	const struct proc *p = procs ? proc_table_get((struct proc_table *)procs, ev->tid) : NULL;
+	const struct proc *p = procs ? proc_table_get(procs, ev->tid) : NULL;
 	char when[40], namebuf[24];
 	const char *name = dump_event_name(ev, namebuf, sizeof(namebuf));
 	const char *comm = p ? p->comm : "<NA>";

@@ -52,7 +52,7 @@ void proc_table_free(struct proc_table *t)
 	free(t);
 }
 
-struct proc *proc_table_get(struct proc_table *t, uint32_t tid)
+struct proc *proc_table_get(const struct proc_table *t, uint32_t tid)
 {
 	for (struct proc *p = t->buckets[bucket_of(tid)]; p; p = p->hnext)
 		if (p->tid == tid)

@@ -39,7 +39,7 @@ struct proc_table;
 struct proc_table *proc_table_new(size_t max_entries);
 void proc_table_free(struct proc_table *t);
 
-struct proc *proc_table_get(struct proc_table *t, uint32_t tid);
+struct proc *proc_table_get(const struct proc_table *t, uint32_t tid);
 /* Returns the entry for tid, creating an empty one (evicting if full) when absent. */
 struct proc *proc_table_upsert(struct proc_table *t, uint32_t tid);
 void proc_table_remove(struct proc_table *t, uint32_t tid);
