@@ -389,7 +389,7 @@ static void text_line(struct strbuf *sb, const struct event *ev, const struct ar
 		sb_adds(sb, " [read_failed]");
 }
 
-static cJSON *json_bytes(const uint8_t *p, size_t len)
+cJSON *dump_json_string(const void *p, size_t len)
 {
 	struct strbuf tmp = STRBUF_INIT;
 	cJSON *s;
@@ -411,7 +411,7 @@ static void json_line(struct strbuf *sb, const struct event *ev, const struct ar
 	cJSON_AddNumberToObject(root, "pid", ev->pid);
 	cJSON_AddNumberToObject(root, "tid", ev->tid);
 	cJSON_AddNumberToObject(root, "ppid", ppid);
-	cJSON_AddItemToObject(root, "comm", json_bytes((const uint8_t *)comm, strlen(comm)));
+	cJSON_AddItemToObject(root, "comm", dump_json_string((const uint8_t *)comm, strlen(comm)));
 	cJSON_AddStringToObject(root, "event", name);
 	for (unsigned i = 0; i < l->n; i++) {
 		const struct arg *a = &l->a[i];
@@ -431,17 +431,17 @@ static void json_line(struct strbuf *sb, const struct event *ev, const struct ar
 			}
 			break;
 		case ARG_SYM:
-			v = json_bytes((const uint8_t *)arg_sym(l, a), strlen(arg_sym(l, a)));
+			v = dump_json_string((const uint8_t *)arg_sym(l, a), strlen(arg_sym(l, a)));
 			break;
 		case ARG_STR:
-			v = json_bytes(a->p, a->len);
+			v = dump_json_string(a->p, a->len);
 			break;
 		case ARG_LIST:
 			v = cJSON_CreateArray();
 			for (size_t off = 0, n; off < a->len;) {
 				size_t next = list_next(a->p, a->len, off, &n);
 
-				cJSON_AddItemToArray(v, json_bytes(a->p + off, n));
+				cJSON_AddItemToArray(v, dump_json_string(a->p + off, n));
 				off = next;
 			}
 			break;

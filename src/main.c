@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "dump.h"
 #include "events.h"
 #include "fields.h"
 #include "cond_ast.h"
@@ -74,18 +75,6 @@ static int list_fields(const char *source, bool names_only)
 	return 0;
 }
 
-/* A JSON string of any bytes: invalid UTF-8 becomes \\xNN text (strbuf.h). */
-static cJSON *json_text(const char *s)
-{
-	struct strbuf sb = STRBUF_INIT;
-	cJSON *v;
-
-	sb_add_utf8_sanitized(&sb, s, strlen(s));
-	v = cJSON_CreateString(sb.buf ? sb.buf : "");
-	sb_release(&sb);
-	return v;
-}
-
 /* Whether a message is about path: the file itself, or a file in the directory path. */
 static bool msg_is_about(const struct load_msg *m, const char *path)
 {
@@ -97,6 +86,12 @@ static bool msg_is_about(const struct load_msg *m, const char *path)
 
 /* -V: loads every file given, together and in order (spec f: repeatable and cumulative),
  * and prints each one's result and messages. Exit status 0 when nothing is invalid. */
+/* A JSON string of a C string that may be NULL (as ""). */
+static cJSON *json_str(const char *s)
+{
+	return dump_json_string(s ? s : "", s ? strlen(s) : 0);
+}
+
 /* One message in the JSON shape of spec b.14. */
 static cJSON *msg_json(const struct load_msg *m)
 {
@@ -105,19 +100,19 @@ static cJSON *msg_json(const struct load_msg *m)
 
 	cJSON_AddStringToObject(o, "code", load_code_name(m->code));
 	cJSON_AddStringToObject(o, "codedesc", load_code_desc(m->code));
-	cJSON_AddItemToObject(o, "message", json_text(m->text));
+	cJSON_AddItemToObject(o, "message", json_str(m->text));
 	cJSON_AddStringToObject(loc, "item_type",
 				m->item_kind == RULES_ITEM_UNKNOWN
 				    ? "rules content"
 				    : rules_item_kind_name(m->item_kind));
-	cJSON_AddItemToObject(loc, "item_name", json_text(m->item_name ? m->item_name : ""));
-	cJSON_AddItemToObject(pos, "name", json_text(m->file ? m->file : ""));
+	cJSON_AddItemToObject(loc, "item_name", json_str(m->item_name));
+	cJSON_AddItemToObject(pos, "name", json_str(m->file));
 	cJSON_AddNumberToObject(pos, "line", m->line);
 	cJSON_AddNumberToObject(pos, "column", m->col);
 	cJSON_AddItemToObject(loc, "position", pos);
 	cJSON_AddItemToArray(locs, loc);
 	cJSON_AddItemToObject(ctx, "locations", locs);
-	cJSON_AddItemToObject(ctx, "snippet", json_text(m->snippet ? m->snippet : ""));
+	cJSON_AddItemToObject(ctx, "snippet", json_str(m->snippet));
 	cJSON_AddItemToObject(o, "context", ctx);
 	return o;
 }
@@ -150,7 +145,7 @@ static int validate(const char *const *paths, size_t n, bool json)
 				cJSON_AddItemToArray(m->severity == LOAD_SEV_ERROR ? errs : warns,
 						     msg_json(m));
 			}
-			cJSON_AddItemToObject(res, "name", json_text(paths[i]));
+			cJSON_AddItemToObject(res, "name", json_str(paths[i]));
 			cJSON_AddBoolToObject(res, "successful", ok);
 			cJSON_AddBoolToObject(res, "schema_valid", true);
 			cJSON_AddItemToObject(res, "schema_warnings", cJSON_CreateArray());
