@@ -10,6 +10,7 @@
 #include <yaml.h>
 
 #include "log.h"
+#include "rules_yaml.h"
 
 enum key_type {
 	KEY_UINT,
@@ -25,33 +26,54 @@ struct key {
 	unsigned min, max;	    /* KEY_UINT bounds */
 	bool pow2;		    /* KEY_UINT must be a power of two */
 	const char *const *choices; /* KEY_ENUM: NULL-terminated names, value = index */
+	bool paths; /* KEY_STRLIST of paths: relative ones are taken from the file's dir */
 	const char *help;
 };
 
 static const char *const log_levels[] = {"error", "warning", "info", "debug", NULL};
 static const char *const attach_modes[] = {"auto", "tp_btf", "raw_tp", NULL};
+/* In enum rules_priority order (most severe first). */
+static const char *const priorities[] = {"emergency", "alert",	"critical", "error", "warning",
+					 "notice",    "informational", "debug", NULL};
+static const char *const matchings[] = {"first", "all", NULL};
 
 #define OFF(f) offsetof(struct config, f)
 
 static const struct key keys[] = {
-    {"log_level", KEY_ENUM, OFF(log_level), 0, 0, false, log_levels,
+    {"log_level", KEY_ENUM, OFF(log_level), 0, 0, false, log_levels, false,
      "least severe log message written to stderr: error, warning, info or debug"},
-    {"engine.ringbuf_size_mb", KEY_UINT, OFF(ringbuf_size_mb), 1, 1024, true, NULL,
+    {"engine.ringbuf_size_mb", KEY_UINT, OFF(ringbuf_size_mb), 1, 1024, true, NULL, false,
      "size of the kernel-to-daemon ring buffer in MiB (a power of two)"},
-    {"engine.drain_interval_ms", KEY_UINT, OFF(drain_interval_ms), 1, 1000, false, NULL,
+    {"engine.drain_interval_ms", KEY_UINT, OFF(drain_interval_ms), 1, 1000, false, NULL, false,
      "how often the daemon drains the ring buffer, in milliseconds"},
-    {"engine.attach", KEY_ENUM, OFF(attach), 0, 0, false, attach_modes,
+    {"engine.attach", KEY_ENUM, OFF(attach), 0, 0, false, attach_modes, false,
      "program type for the tracepoints: auto (tp_btf, else raw_tp), tp_btf or raw_tp"},
-    {"base_syscalls.all", KEY_BOOL, OFF(syscalls_all), 0, 0, false, NULL,
+    {"base_syscalls.all", KEY_BOOL, OFF(syscalls_all), 0, 0, false, NULL, false,
      "capture every syscall, not only the ones rules and state need"},
-    {"base_syscalls.custom_set", KEY_STRLIST, OFF(custom_set), 0, 0, false, NULL,
+    {"base_syscalls.custom_set", KEY_STRLIST, OFF(custom_set), 0, 0, false, NULL, false,
      "syscall names to capture in addition; a name prefixed with '!' is removed"},
-    {"state.proc_table_size", KEY_UINT, OFF(proc_table_size), 64, 4194304, false, NULL,
+    {"state.proc_table_size", KEY_UINT, OFF(proc_table_size), 64, 4194304, false, NULL, false,
      "most threads the process table holds before it evicts the oldest"},
-    {"json_output", KEY_BOOL, OFF(json_output), 0, 0, false, NULL,
+    {"json_output", KEY_BOOL, OFF(json_output), 0, 0, false, NULL, false,
      "JSON instead of text: for -V results now, for alerts when they arrive"},
-    {"stats_interval_s", KEY_UINT, OFF(stats_interval_s), 0, 86400, false, NULL,
+    {"stats_interval_s", KEY_UINT, OFF(stats_interval_s), 0, 86400, false, NULL, false,
      "log the event and drop counters every this many seconds (0: only at exit)"},
+    {"rules_files", KEY_STRLIST, OFF(rules_files), 0, 0, false, NULL, true,
+     "rules files or directories, loaded in order (relative paths: from this file's dir)"},
+    {"priority", KEY_ENUM, OFF(priority), 0, 0, false, priorities, false,
+     "least severe rule priority to load: emergency ... debug"},
+    {"rule_matching", KEY_ENUM, OFF(rule_matching), 0, 0, false, matchings, false,
+     "first: one alert per event (the first rule that matches); all: one per matching rule"},
+    {"json_include_output_property", KEY_BOOL, OFF(json_include_output), 0, 0, false, NULL,
+     false, "JSON alerts carry 'output', the whole text line"},
+    {"json_include_message_property", KEY_BOOL, OFF(json_include_message), 0, 0, false, NULL,
+     false, "JSON alerts carry 'message', the rule output without time and priority"},
+    {"json_include_output_fields_property", KEY_BOOL, OFF(json_include_fields), 0, 0, false,
+     NULL, false, "JSON alerts carry 'output_fields', each field of the output typed"},
+    {"json_include_tags_property", KEY_BOOL, OFF(json_include_tags), 0, 0, false, NULL, false,
+     "JSON alerts carry the rule's 'tags'"},
+    {"time_format_iso_8601", KEY_BOOL, OFF(time_iso), 0, 0, false, NULL, false,
+     "text alerts start with the UTC time in ISO 8601 instead of local HH:MM:SS"},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -65,6 +87,11 @@ void config_defaults(struct config *c)
 	c->attach = ATTACH_AUTO;
 	c->proc_table_size = 262144;
 	c->stats_interval_s = 0;
+	c->priority = 7; /* debug: every rule */
+	c->rule_matching = RULE_MATCHING_FIRST;
+	c->json_include_output = true;
+	c->json_include_fields = true;
+	c->json_include_tags = true;
 }
 
 static void strlist_clear(struct strlist *l)
@@ -95,6 +122,23 @@ void config_free(struct config *c)
 	for (size_t i = 0; i < NKEYS; i++)
 		if (keys[i].type == KEY_STRLIST)
 			strlist_clear((struct strlist *)((char *)c + keys[i].offset));
+}
+
+/* Adds item; when it is a relative path read from the file at base, relative to base's
+ * directory. */
+static int strlist_add_path(struct strlist *l, const char *item, const char *base)
+{
+	const char *slash = base ? strrchr(base, '/') : NULL;
+	char *joined;
+	int rc;
+
+	if (!base || item[0] == '/' || !item[0] || !slash)
+		return strlist_add(l, item);
+	if (asprintf(&joined, "%.*s/%s", (int)(slash - base), base, item) < 0)
+		return -1;
+	rc = strlist_add(l, joined);
+	free(joined);
+	return rc;
 }
 
 static const struct key *key_find(const char *name)
@@ -157,6 +201,14 @@ static int key_set_scalar(struct config *c, const struct key *k, const char *v, 
 		}
 		return 0;
 	case KEY_ENUM:
+		if (k->choices == priorities) {
+			enum rules_priority p;
+
+			if (!rules_priority_parse(v, &p)) {
+				*(int *)field = (int)p;
+				return 0;
+			}
+		}
 		for (int i = 0; k->choices[i]; i++) {
 			if (strcasecmp(v, k->choices[i]) == 0) {
 				*(int *)field = i;
@@ -234,7 +286,8 @@ static void walk_value(struct walk *w, const char *name, yaml_node_t *v, unsigne
 				w->errors++;
 				return;
 			}
-			if (strlist_add(list, (const char *)item->data.scalar.value)) {
+			if (strlist_add_path(list, (const char *)item->data.scalar.value,
+					     k->paths ? w->path : NULL)) {
 				log_error("%s: out of memory", where);
 				w->errors++;
 				return;

@@ -32,6 +32,19 @@ struct config {
 	unsigned proc_table_size;   /* state.proc_table_size */
 	unsigned stats_interval_s;  /* stats_interval_s */
 	bool json_output;	    /* json_output */
+	struct strlist rules_files; /* rules_files (relative paths: to the config file's dir) */
+	int priority;		    /* priority: enum rules_priority, the least severe kept */
+	int rule_matching;	    /* rule_matching: RULE_MATCHING_* */
+	bool json_include_output;   /* json_include_output_property */
+	bool json_include_message;  /* json_include_message_property */
+	bool json_include_fields;   /* json_include_output_fields_property */
+	bool json_include_tags;	    /* json_include_tags_property */
+	bool time_iso;		    /* time_format_iso_8601 */
+};
+
+enum {
+	RULE_MATCHING_FIRST,
+	RULE_MATCHING_ALL
 };
 
 void config_defaults(struct config *c);

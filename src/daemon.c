@@ -10,10 +10,14 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "alert.h"
 #include "decode.h"
+#include "extract.h"
 #include "loader.h"
 #include "log.h"
 #include "proc_table.h"
+#include "ruleset.h"
+#include "rules_yaml.h"
 #include "strbuf.h"
 #include "syscall_set.h"
 #include "timeutil.h"
@@ -25,7 +29,54 @@ struct daemon {
 	struct decode_stats dst;
 	struct strbuf line;
 	uint64_t lines_out;
+
+	/* rules */
+	struct ruleset *rs;
+	struct extract_env xenv;
+	struct extract_ctx xc;
+	struct alert_opts aopts;
+	uint64_t evt_num;
+	uint64_t alerts;
 };
+
+static void on_match(void *ctx, const struct loaded_rule *lr)
+{
+	struct daemon *d = ctx;
+	struct vm_fieldsrc src = extract_src(&d->xc);
+	struct alert_rule ar = {
+	    .name = lr->src->name,
+	    .priority = rules_priority_name(lr->src->priority),
+	    .tags = lr->src->tags,
+	    .n_tags = lr->src->n_tags,
+	    .source = "syscall",
+	    .fmt = lr->fmt,
+	};
+
+	sb_reset(&d->line);
+	alert_format(&d->line, &d->aopts, &ar, &src, d->xc.wall_ns);
+	sb_addc(&d->line, '\n');
+	fwrite(d->line.buf, 1, d->line.len, stdout);
+	if (d->o->unbuffered)
+		fflush(stdout);
+	d->alerts++;
+}
+
+/* Runs the rules filed under the event's type. */
+static void evaluate(struct daemon *d, const struct event *ev)
+{
+	int code = extract_event_code(ev);
+	struct vm_fieldsrc src;
+
+	if (code < 0)
+		return;
+	d->evt_num++;
+	if (!ruleset_bucket_size(d->rs, (unsigned)code))
+		return;
+	extract_begin(&d->xc, ev, NULL, d->evt_num);
+	src = extract_src(&d->xc);
+	ruleset_eval(d->rs, (unsigned)code, &src, d->o->cfg->rule_matching == RULE_MATCHING_ALL,
+		     on_match, d);
+}
 
 static int on_record(void *ctx, void *data, size_t size)
 {
@@ -38,6 +89,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	 * while its process is still known. */
 	if (ev.kind != SK_EV_EXIT)
 		proc_table_apply(d->procs, &ev);
+	if (d->rs)
+		evaluate(d, &ev);
 	if (d->o->dump) {
 		dump_event(&d->line, &ev, d->procs, d->o->dump_format);
 		sb_addc(&d->line, '\n');
@@ -70,10 +123,10 @@ static void report_counters(struct daemon *d, const char *when)
 		 (unsigned long long)k.drop_read_fail, (unsigned long long)k.partial_read,
 		 (unsigned long long)k.truncated, (unsigned long long)k.compat_ignored);
 	log_info("%s: daemon: records=%llu decode_errors=%llu threads=%llu evicted=%llu "
-		 "unknown_tid=%llu",
+		 "unknown_tid=%llu alerts=%llu",
 		 when, (unsigned long long)d->dst.records, (unsigned long long)derr,
 		 (unsigned long long)ps->entries, (unsigned long long)ps->evictions,
-		 (unsigned long long)ps->missing);
+		 (unsigned long long)ps->missing, (unsigned long long)d->alerts);
 	for (int i = 1; i < DECODE_NERRORS; i++)
 		if (d->dst.errors[i])
 			log_warn("decode errors (%s): %llu", decode_error_name(i),
@@ -145,6 +198,29 @@ int daemon_run(const struct daemon_opts *o)
 
 	time_sync();
 	nsys = syscall_set_build(bitmap, c);
+	if (o->rules) {
+		d.rs = ruleset_build_prio(o->rules, (enum rules_priority)c->priority);
+		if (!d.rs) {
+			log_error("out of memory");
+			return 1;
+		}
+		ruleset_syscalls(d.rs, bitmap);
+		nsys = 0;
+		for (unsigned i = 0; i < SK_NR_SYSCALLS; i++)
+			nsys += (bitmap[i / 64] >> (i % 64)) & 1;
+		d.xenv.hostname = alert_hostname();
+		d.xenv.start_boot_ns = time_boot_now();
+		d.xc.env = &d.xenv;
+		d.aopts = (struct alert_opts){
+		    .json = c->json_output,
+		    .include_output = c->json_include_output,
+		    .include_message = c->json_include_message,
+		    .include_output_fields = c->json_include_fields,
+		    .include_tags = c->json_include_tags,
+		    .time_iso = c->time_iso,
+		    .hostname = d.xenv.hostname,
+		};
+	}
 	d.procs = proc_table_new(c->proc_table_size);
 	if (!d.procs) {
 		log_error("out of memory");
@@ -196,7 +272,8 @@ int daemon_run(const struct daemon_opts *o)
 			goto out;
 		}
 	}
-	log_info("ready: capturing %u syscalls, %zu threads read from /proc", nsys, seeded);
+	log_info("ready: capturing %u syscalls, %zu threads read from /proc, %u rules active",
+		 nsys, seeded, d.rs ? ruleset_n_rules(d.rs) : 0);
 
 	while (running) {
 		struct epoll_event evs[8];
@@ -264,6 +341,8 @@ out:
 		close(ep);
 	loader_stop(&d.ld);
 	proc_table_free(d.procs);
+	ruleset_free(d.rs);
+	extract_release(&d.xc);
 	sb_release(&d.line);
 	return rc;
 }

@@ -253,6 +253,45 @@ static int list_rules(const char *const *paths, size_t n)
 	return rc;
 }
 
+/* The daemon's rules: every message logged; the good rules run even when some are bad
+ * (each error names its file, line and column). NULL when nothing at all could be loaded. */
+static struct rules_loaded *load_for_daemon(const char *const *paths, size_t n)
+{
+	struct rules_loaded *r = rules_load(paths, n);
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!r) {
+		log_error("out of memory");
+		return NULL;
+	}
+	for (size_t j = 0; j < r->coll->msgs.n; j++) {
+		const struct load_msg *m = &r->coll->msgs.v[j];
+
+		sb_reset(&sb);
+		load_msg_format(m, false, &sb);
+		while (sb.len && sb.buf[sb.len - 1] == '\n')
+			sb.buf[--sb.len] = 0;
+		if (m->severity == LOAD_SEV_ERROR)
+			log_error("%s", sb.buf);
+		else
+			log_warn("%s", sb.buf);
+	}
+	sb_release(&sb);
+	if (r->coll->msgs.n_errors) {
+		if (!r->n_rules) {
+			log_error("no rule could be loaded (%zu errors): not starting",
+				  r->coll->msgs.n_errors);
+			rules_loaded_free(r);
+			return NULL;
+		}
+		log_error("%zu errors in the rules files: running with the %zu rules that loaded",
+			  r->coll->msgs.n_errors, r->n_rules);
+	}
+	log_info("rules: %zu loaded from %zu path%s (%zu macros, %zu lists)", r->n_rules, n,
+		 n == 1 ? "" : "s", r->coll->n_macros, r->coll->n_lists);
+	return r;
+}
+
 /* --explain-rule NAME: the rule's checked condition and its compiled program. */
 static int explain_rule(const char *const *paths, size_t n, const char *name)
 {
@@ -324,7 +363,9 @@ int main(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	struct config cfg;
-	struct daemon_opts dopts = {.dump = true, .dump_format = DUMP_TEXT};
+	struct daemon_opts dopts = {.dump = false, .dump_format = DUMP_TEXT};
+	bool dump_set = false;
+	struct rules_loaded *loaded = NULL;
 	const char *config_path = NULL;
 	int n_overrides = 0, opt, verbose = 0, rc;
 	bool print_config = false, list_fields_wanted = false, names_only = false;
@@ -397,6 +438,7 @@ int main(int argc, char **argv)
 				dopts.dump_format = DUMP_JSON;
 			} else if (strcmp(optarg, "none") == 0) {
 				dopts.dump = false;
+				dump_set = true;
 				break;
 			} else {
 				log_error("--dump: unknown format '%s' (text, json or none)",
@@ -404,6 +446,7 @@ int main(int argc, char **argv)
 				exit(2);
 			}
 			dopts.dump = true;
+			dump_set = true;
 			break;
 		case OPT_LIST_EVENTS:
 			list_events();
@@ -445,6 +488,11 @@ int main(int argc, char **argv)
 	free(overrides);
 	log_set_level(verbose ? SK_LOG_DEBUG : (enum sk_log_level)cfg.log_level);
 	log_install_libbpf();
+	/* -r replaces rules_files entirely (spec f). */
+	if (!n_rules_paths && !n_validate) {
+		for (size_t i = 0; i < cfg.rules_files.n; i++)
+			rules_paths[n_rules_paths++] = cfg.rules_files.v[i];
+	}
 	if (explain)
 		exit(explain_rule(rules_paths, n_rules_paths, explain));
 	if (list_rules_wanted && !n_validate)
@@ -456,8 +504,21 @@ int main(int argc, char **argv)
 		exit(0);
 	}
 
+	if (n_rules_paths) {
+		loaded = load_for_daemon(rules_paths, n_rules_paths);
+		if (!loaded)
+			exit(1);
+	} else {
+		log_warn("no rules files (rules_files in the config, or -r): no alerts, events "
+			 "are printed");
+	}
+	/* Without rules the event dump is what there is to see. */
+	if (!dump_set)
+		dopts.dump = loaded == NULL;
 	dopts.cfg = &cfg;
+	dopts.rules = loaded;
 	rc = daemon_run(&dopts);
+	rules_loaded_free(loaded);
 	config_free(&cfg);
 	exit(rc);
 }

@@ -165,16 +165,39 @@ static void load_rule(struct loader_ctx *lc, struct rules_loaded *out, const str
 	{
 		char cerr[256];
 		struct vm_prog *prog = NULL;
+		struct outfmt *fmt;
+		size_t at;
+
+		fmt = outfmt_compile(r->output ? r->output : "", r->output ? strlen(r->output) : 0,
+				     cerr, sizeof(cerr), &at);
+		if (!fmt) {
+			bool unknown = strncmp(cerr, "unknown field", 13) == 0;
+
+			if (unknown && r->skip_if_unknown_filter) {
+				load_msg_add(&lc->c->msgs, LOAD_UNKNOWN_FILTER, r->pos.file,
+					     r->pos.line, r->pos.col, RULES_ITEM_RULE, r->name,
+					     "%s in output (rule skipped)", cerr);
+				out->n_skipped++;
+			} else {
+				load_msg_add(&lc->c->msgs, LOAD_ERR_COMPILE_OUTPUT, r->pos.file,
+					     r->pos.line, r->pos.col, RULES_ITEM_RULE, r->name,
+					     "%s (at byte %zu of the output)", cerr, at);
+			}
+			cond_node_free(checked);
+			return;
+		}
 
 		if (compile_rule(checked, &prog, cerr, sizeof(cerr))) {
 			load_msg_add(&lc->c->msgs, LOAD_ERR_COMPILE_CONDITION, r->pos.file,
 				     r->cond_pos.line, r->cond_pos.col, RULES_ITEM_RULE, r->name,
 				     "%s", cerr);
 			cond_node_free(checked);
+			outfmt_free(fmt);
 			return;
 		}
 		lr = &out->rules[out->n_rules++];
 		lr->prog = prog;
+		lr->fmt = fmt;
 	}
 	lr->src = r;
 	lr->cond = checked;
@@ -248,6 +271,7 @@ void rules_loaded_free(struct rules_loaded *r)
 	for (size_t i = 0; i < r->n_rules; i++) {
 		cond_node_free(r->rules[i].cond);
 		vm_prog_free(r->rules[i].prog);
+		outfmt_free(r->rules[i].fmt);
 	}
 	free(r->rules);
 	rules_collection_free(r->coll);

@@ -13,6 +13,7 @@
 
 #include "cond_ast.h"
 #include "evttypes.h"
+#include "outfmt.h"
 #include "rules_collect.h"
 #include "vm.h"
 
@@ -21,6 +22,7 @@ struct loaded_rule {
 	struct cond_node *cond;	      /* checked, macros expanded */
 	struct vm_prog *prog;	      /* compiled and validated */
 	struct evtset evttypes;
+	struct outfmt *fmt; /* the compiled output */
 };
 
 struct rules_loaded {

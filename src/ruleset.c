@@ -8,11 +8,22 @@ struct bucket {
 };
 
 struct ruleset {
+	unsigned n_rules;
 	struct bucket buckets[EVT_CODES];
 	struct evtset all; /* union of the enabled rules' codes */
 };
 
 struct ruleset *ruleset_build(const struct rules_loaded *r)
+{
+	return ruleset_build_prio(r, RULES_PRIO_DEBUG);
+}
+
+static bool rule_on(const struct loaded_rule *lr, enum rules_priority least)
+{
+	return lr->src->enabled && lr->src->priority <= least;
+}
+
+struct ruleset *ruleset_build_prio(const struct rules_loaded *r, enum rules_priority least)
 {
 	struct ruleset *rs = calloc(1, sizeof(*rs));
 
@@ -20,9 +31,10 @@ struct ruleset *ruleset_build(const struct rules_loaded *r)
 		return NULL;
 	/* Two passes: count, then fill, so each bucket is one exact allocation. */
 	for (size_t i = 0; i < r->n_rules; i++) {
-		if (!r->rules[i].src->enabled)
+		if (!rule_on(&r->rules[i], least))
 			continue;
 		evtset_union(&rs->all, &r->rules[i].evttypes);
+		rs->n_rules++;
 		for (unsigned c = 0; c < EVT_CODES; c++)
 			rs->buckets[c].n += evtset_has(&r->rules[i].evttypes, c);
 	}
@@ -37,7 +49,7 @@ struct ruleset *ruleset_build(const struct rules_loaded *r)
 		rs->buckets[c].n = 0;
 	}
 	for (size_t i = 0; i < r->n_rules; i++) {
-		if (!r->rules[i].src->enabled)
+		if (!rule_on(&r->rules[i], least))
 			continue;
 		for (unsigned c = 0; c < EVT_CODES; c++)
 			if (evtset_has(&r->rules[i].evttypes, c))
@@ -75,6 +87,11 @@ unsigned ruleset_eval(const struct ruleset *rs, unsigned code, const struct vm_f
 			break;
 	}
 	return matches;
+}
+
+unsigned ruleset_n_rules(const struct ruleset *rs)
+{
+	return rs->n_rules;
 }
 
 unsigned ruleset_bucket_size(const struct ruleset *rs, unsigned code)

@@ -18,7 +18,12 @@ struct ruleset;
 /* Indexes the enabled rules of r (which must outlive the ruleset). NULL when out of
  * memory. */
 struct ruleset *ruleset_build(const struct rules_loaded *r);
+/* The same, keeping only the rules at least as severe as least (config 'priority'). */
+struct ruleset *ruleset_build_prio(const struct rules_loaded *r, enum rules_priority least);
 void ruleset_free(struct ruleset *rs);
+
+/* How many rules are filed in some bucket (enabled and severe enough). */
+unsigned ruleset_n_rules(const struct ruleset *rs);
 
 /* Runs the rules filed under code, in order, against src. Calls on_match for the first rule
  * that matches (all false) or for each (all true). Returns the number of matches. */

@@ -174,3 +174,62 @@ void sb_add_utf8_sanitized(struct strbuf *sb, const void *data, size_t len)
 		}
 	}
 }
+
+void sb_add_json_escaped(struct strbuf *sb, const void *data, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = data;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = p[i];
+		size_t n;
+
+		if (c == '"' || c == '\\') {
+			sb_addc(sb, '\\');
+			sb_addc(sb, (char)c);
+			i++;
+			continue;
+		}
+		if (c < 0x20 || c == 0x7f) {
+			switch (c) {
+			case '\n':
+				sb_add(sb, "\\n", 2);
+				break;
+			case '\t':
+				sb_add(sb, "\\t", 2);
+				break;
+			case '\r':
+				sb_add(sb, "\\r", 2);
+				break;
+			default: {
+				char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+
+				sb_add(sb, u, sizeof(u));
+			}
+			}
+			i++;
+			continue;
+		}
+		if (c < 0x80) {
+			sb_addc(sb, (char)c);
+			i++;
+			continue;
+		}
+		n = utf8_seq_len(p + i, len - i);
+		if (n == 0) {
+			sb_add(sb, "\xef\xbf\xbd", 3); /* U+FFFD */
+			i++;
+		} else {
+			sb_add(sb, p + i, n);
+			i += n;
+		}
+	}
+}
+
+void sb_add_json_string(struct strbuf *sb, const void *data, size_t len)
+{
+	sb_addc(sb, '"');
+	sb_add_json_escaped(sb, data, len);
+	sb_addc(sb, '"');
+}

@@ -34,6 +34,12 @@ void sb_add_cescaped(struct strbuf *sb, const void *data, size_t len);
  * becomes the four characters \xNN. The result is safe to hand to a JSON encoder. */
 void sb_add_utf8_sanitized(struct strbuf *sb, const void *data, size_t len);
 
+/* Appends bytes as the inside of a JSON string (no quotes): '"' and '\\' escaped, control
+ * characters as \n, \t, \r or \u00XX, each byte of an invalid UTF-8 sequence as U+FFFD. */
+void sb_add_json_escaped(struct strbuf *sb, const void *data, size_t len);
+/* The same, within double quotes. */
+void sb_add_json_string(struct strbuf *sb, const void *data, size_t len);
+
 /* Length of the valid UTF-8 sequence at p (1-4), or 0 when the bytes there are not one. */
 size_t utf8_seq_len(const unsigned char *p, size_t avail);
 
