@@ -78,6 +78,8 @@ static const struct key keys[] = {
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
+static int strlist_add(struct strlist *l, const char *s);
+
 void config_defaults(struct config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -88,6 +90,7 @@ void config_defaults(struct config *c)
 	c->proc_table_size = 262144;
 	c->stats_interval_s = 0;
 	c->priority = 7; /* debug: every rule */
+	strlist_add(&c->rules_files, "@default");
 	c->rule_matching = RULE_MATCHING_FIRST;
 	c->json_include_output = true;
 	c->json_include_fields = true;
@@ -132,7 +135,7 @@ static int strlist_add_path(struct strlist *l, const char *item, const char *bas
 	char *joined;
 	int rc;
 
-	if (!base || item[0] == '/' || !item[0] || !slash)
+	if (!base || item[0] == '/' || item[0] == '@' || !item[0] || !slash)
 		return strlist_add(l, item);
 	if (asprintf(&joined, "%.*s/%s", (int)(slash - base), base, item) < 0)
 		return -1;
@@ -428,8 +431,12 @@ void config_describe(const struct config *c)
 			const struct strlist *l = field;
 
 			printf("[");
-			for (size_t j = 0; j < l->n; j++)
-				printf("%s%s", j ? ", " : "", l->v[j]);
+			for (size_t j = 0; j < l->n; j++) {
+				/* quoted when a plain YAML scalar could not hold it */
+				bool q = strpbrk(l->v[j], "@`!&*|>'\"%#,[]{}: ") != NULL;
+
+				printf("%s%s%s%s", j ? ", " : "", q ? "'" : "", l->v[j], q ? "'" : "");
+			}
 			printf("]\n");
 			break;
 		}

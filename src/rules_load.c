@@ -223,8 +223,13 @@ struct rules_loaded *rules_load(const char *const *paths, size_t n)
 		free(out);
 		return NULL;
 	}
-	for (size_t i = 0; i < n; i++)
-		rules_collect_path(c, paths[i]);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(paths[i], RULES_BUILTIN) == 0)
+			rules_collect_buffer(c, RULES_BUILTIN, saker_default_rules,
+					     saker_default_rules_len);
+		else
+			rules_collect_path(c, paths[i]);
+	}
 	if (rules_collection_finish(c))
 		return out;
 

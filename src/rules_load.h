@@ -32,7 +32,15 @@ struct rules_loaded {
 	size_t n_skipped; /* dropped by skip-if-unknown-filter */
 };
 
-/* Loads paths (files or directories) in order. Returns the result (free with
+/* The name that stands for the default ruleset built into the binary (rules/ at build
+ * time), in rules_files and -r. */
+#define RULES_BUILTIN "@default"
+
+/* Its text (generated from rules/saker_rules.yaml). */
+extern const char saker_default_rules[];
+extern const size_t saker_default_rules_len;
+
+/* Loads paths (files or directories, or RULES_BUILTIN) in order. Returns the result (free with
  * rules_loaded_free) even when there were errors: see coll->msgs.n_errors. NULL only when out
  * of memory. */
 struct rules_loaded *rules_load(const char *const *paths, size_t n);
