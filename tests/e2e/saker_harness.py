@@ -200,7 +200,9 @@ class Sensor:
     def __init__(self, exe, extra_args=(), name="sensor", max_seconds=120):
         self.exe = exe
         # -M: should this script die without stopping it, the sensor still ends on its own.
-        self.args = [exe, "--dump=json", "-U", "-M", str(max_seconds)] + list(extra_args)
+        # No rules: these runs check the event dump and the capture set alone.
+        self.args = [exe, "--dump=json", "-U", "-M", str(max_seconds), "-o",
+                     "rules_files="] + list(extra_args)
         self.name = name
         self.dir = tempfile.mkdtemp(prefix="saker-e2e-out-")
         self.out_path = os.path.join(self.dir, "stdout.jsonl")
