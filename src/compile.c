@@ -108,26 +108,83 @@ static void patch_here(struct comp *c, int list)
 
 /* ---- slots ----------------------------------------------------------------------------- */
 
+static bool is_multi(enum cond_tr tr)
+{
+	return tr == COND_TR_JOIN || tr == COND_TR_CONCAT || tr == COND_TR_GETOPT;
+}
+
+static int operand_slot(struct comp *c, const struct cond_node *n);
+static int str_const(struct comp *c, const struct cond_node *v);
+
+/* The arguments of a multi-input transformer slot, as they are built. */
+struct args {
+	struct vm_arg *a;
+	size_t n, cap;
+};
+
+static int add_arg(struct comp *c, struct args *av, enum vm_arg_kind kind, size_t index)
+{
+	struct vm_arg *a;
+
+	if (av->n >= 0xffff || index > 0xffff)
+		return fail(c, "condition too large: a transformer with too many arguments");
+	a = grow(av->a, &av->cap, av->n, sizeof(*a));
+	if (!a)
+		return fail(c, "out of memory");
+	av->a = a;
+	a[av->n++] = (struct vm_arg){.kind = (uint16_t)kind, .index = (uint16_t)index};
+	return 0;
+}
+
+/* One argument or list item: a string constant for a value, else the operand's slot. */
+static int add_item(struct comp *c, struct args *av, const struct cond_node *k)
+{
+	bool value = k->kind == COND_VALUE;
+	int i = value ? str_const(c, k) : operand_slot(c, k);
+
+	if (i < 0)
+		return -1;
+	return add_arg(c, av, value ? VM_A_CONST : VM_A_SLOT, (size_t)i);
+}
+
+/* The arguments of join, concat or getopt, in order (see struct vm_arg). */
+static int build_args(struct comp *c, const struct cond_node *n, struct args *av)
+{
+	for (size_t i = 0; i < n->nkids; i++) {
+		const struct cond_node *k = n->kids[i];
+
+		if (k->kind != COND_LIST) {
+			if (add_item(c, av, k))
+				return -1;
+			continue;
+		}
+		if (add_arg(c, av, VM_A_LIST, k->nkids))
+			return -1;
+		for (size_t j = 0; j < k->nkids; j++)
+			if (add_item(c, av, k->kids[j]))
+				return -1;
+	}
+	return 0;
+}
+
 static int operand_slot(struct comp *c, const struct cond_node *n)
 {
 	struct vm_prog *p = c->p;
 	struct vm_slot s = {0}, *a;
+	struct args av = {0};
 	char *text;
 	int input = -1;
 
 	if (n->kind == COND_TRANSFORM && n->tr == COND_TR_VAL && n->nkids == 1)
 		return operand_slot(c, n->kids[0]);
-	if (n->kind == COND_TRANSFORM) {
-		if (n->tr == COND_TR_JOIN || n->tr == COND_TR_CONCAT || n->tr == COND_TR_GETOPT)
-			return fail(c, "transformer '%s' is not supported yet",
-				    cond_tr_name(n->tr));
+	if (n->kind != COND_FIELD && n->kind != COND_TRANSFORM)
+		return fail(c, "expected a field or a transformer");
+	if (n->kind == COND_TRANSFORM && !is_multi(n->tr)) {
 		if (n->nkids != 1)
 			return fail(c, "transformer '%s' takes one argument", cond_tr_name(n->tr));
 		input = operand_slot(c, n->kids[0]);
 		if (input < 0)
 			return -1;
-	} else if (n->kind != COND_FIELD) {
-		return fail(c, "expected a field or a transformer");
 	}
 	text = node_text(n);
 	if (!text)
@@ -142,37 +199,48 @@ static int operand_slot(struct comp *c, const struct cond_node *n)
 		struct field_ref ref;
 
 		if (fields_resolve_arg(n->text, strlen(n->text), n->arg,
-				       n->arg ? strlen(n->arg) : 0, &ref, c->err, c->errlen)) {
-			free(text);
-			return -1;
-		}
+				       n->arg ? strlen(n->arg) : 0, &ref, c->err, c->errlen))
+			goto fail;
 		s.is_field = true;
 		s.field.def = ref.def;
 		s.type = ref.def->type;
 		s.is_list = ref.def->flags & FF_IS_LIST;
 		if (ref.has_arg && !(s.field.arg = strndup(ref.arg, ref.arg_len))) {
-			free(text);
-			return fail(c, "out of memory");
+			fail(c, "out of memory");
+			goto fail;
 		}
+	} else if (is_multi(n->tr)) {
+		/* Its inputs take lower slots; its own text is new, so none of them is it. */
+		if (build_args(c, n, &av))
+			goto fail;
+		s.tr = n->tr;
+		s.args = av.a;
+		s.n_args = (uint16_t)av.n;
+		s.type = FT_CHARBUF;
+		s.is_list = n->tr == COND_TR_GETOPT && !n->arg;
+		s.sel = n->tr == COND_TR_GETOPT && n->arg ? n->arg[0] : 0;
 	} else {
 		s.tr = n->tr;
 		s.input = (uint16_t)input;
 		s.type = n->tr == COND_TR_LEN ? FT_UINT64 : p->slots[input].type;
 	}
 	if (p->n_slots >= VM_MAX_SLOTS) {
-		free(text);
-		free((char *)s.field.arg);
-		return fail(c, "condition too large: more than %d distinct fields", VM_MAX_SLOTS);
+		fail(c, "condition too large: more than %d distinct fields", VM_MAX_SLOTS);
+		goto fail;
 	}
 	a = grow(p->slots, &c->slots_cap, p->n_slots, sizeof(*a));
 	if (!a) {
-		free(text);
-		free((char *)s.field.arg);
-		return fail(c, "out of memory");
+		fail(c, "out of memory");
+		goto fail;
 	}
 	p->slots = a;
 	a[p->n_slots] = s;
 	return (int)p->n_slots++;
+fail:
+	free(text);
+	free((char *)s.field.arg);
+	free(av.a);
+	return -1;
 }
 
 /* ---- constants ------------------------------------------------------------------------- */
@@ -200,6 +268,31 @@ static int set_str(struct comp *c, struct vm_value *v, const char *s, size_t len
 	v->str.s = d;
 	v->str.len = len;
 	return 0;
+}
+
+/* Adds a string constant for a transformer's literal argument; returns its index. */
+static int str_const(struct comp *c, const struct cond_node *v)
+{
+	struct vm_prog *p = c->p;
+	struct vm_const *a, *k;
+
+	if (p->n_consts >= VM_MAX_CONSTS)
+		return fail(c, "condition too large: more than %d constants", VM_MAX_CONSTS);
+	a = grow(p->consts, &c->consts_cap, p->n_consts, sizeof(*a));
+	if (!a)
+		return fail(c, "out of memory");
+	p->consts = a;
+	k = &a[p->n_consts];
+	memset(k, 0, sizeof(*k));
+	k->kind = VM_K_VALUE;
+	k->v.kind = VM_V_LIST; /* nothing owned yet, safe to free */
+	p->n_consts++;
+	k->text = node_text(v);
+	if (!k->text)
+		return fail(c, "out of memory");
+	if (set_str(c, &k->v, v->text, strlen(v->text)))
+		return -1;
+	return (int)p->n_consts - 1;
 }
 
 static int parse_ip(const char *s, struct vm_value *v)

@@ -3,10 +3,9 @@
  * (vm.h). and/or/not become forward jumps (short-circuit, jump lists patched as the code is
  * emitted); each check becomes one fused test-and-branch instruction; values are converted
  * once into the constant pool (numbers by the left operand's type, CIDRs, hash sets for
- * in/intersects, compiled regexes).
- *
- * Not supported yet (rejected with "... is not supported yet"): the join(), concat() and
- * getopt() transformers.
+ * in/intersects, compiled regexes); the literal arguments of join(), concat() and getopt()
+ * become string constants too. Each distinct operand (field or transformer expression, by its
+ * canonical text) gets one slot, after the slots of its inputs.
  */
 #ifndef SAKER_COMPILE_H
 #define SAKER_COMPILE_H

@@ -95,89 +95,203 @@ static bool is_text(enum field_type t)
 	return t == FT_CHARBUF || t == FT_FSPATH;
 }
 
+/* A field or transformer as a transformer's argument. */
+static int tr_input(struct checker *c, const struct cond_node *k, struct operand *o)
+{
+	if (operand_of(c, k, o))
+		return -1;
+	if (o->field && (o->field->flags & FF_NO_TRANSFORMER)) {
+		fail(c, COMPILE, &k->pos, "field '%s' cannot be transformed", o->field->name);
+		return -1;
+	}
+	return 0;
+}
+
+static int bad_input_type(struct checker *c, const struct cond_node *at, const struct operand *o,
+			  const char *name)
+{
+	fail(c, COMPILE, &at->pos, "field type %s%s is not supported by '%s' transformer",
+	     field_type_name(o->type), o->is_list ? " (list)" : "", name);
+	return -1;
+}
+
+/* A single text value where join, concat or getopt want one: a value, or a text field or
+ * transformer that is not a list. what names the place in messages ("argument 2"). */
+static int text_scalar(struct checker *c, const struct cond_node *k, const char *name,
+		       const char *what)
+{
+	struct operand o;
+
+	if (k->kind == COND_VALUE)
+		return 0;
+	if (k->kind == COND_LIST) {
+		fail(c, COMPILE, &k->pos, "%s of '%s' must be a single value, not a list", what,
+		     name);
+		return -1;
+	}
+	if (tr_input(c, k, &o))
+		return -1;
+	if (o.is_list) {
+		fail(c, COMPILE, &k->pos, "%s of '%s' must be a single value, not a %s list", what,
+		     name, field_type_name(o.type));
+		return -1;
+	}
+	if (!is_text(o.type))
+		return bad_input_type(c, k, &o, name);
+	return 0;
+}
+
+/* A list of text where join and getopt want one: a literal list of single text values, a
+ * list field or transformer of text; getopt also takes a single text (split into words). */
+static int text_list(struct checker *c, const struct cond_node *k, const char *name, size_t i,
+		     bool scalar_ok)
+{
+	struct operand o;
+	char what[32];
+
+	if (k->kind == COND_LIST) {
+		for (size_t j = 0; j < k->nkids; j++)
+			if (text_scalar(c, k->kids[j], name, "a list item"))
+				return -1;
+		return 0;
+	}
+	snprintf(what, sizeof(what), "argument %zu", i + 1);
+	if (k->kind == COND_VALUE) {
+		if (scalar_ok)
+			return 0;
+		fail(c, COMPILE, &k->pos, "%s of '%s' must be a list, not a single value", what,
+		     name);
+		return -1;
+	}
+	if (tr_input(c, k, &o))
+		return -1;
+	if (!o.is_list && !scalar_ok) {
+		fail(c, COMPILE, &k->pos, "%s of '%s' must be a list, not a single %s", what, name,
+		     field_type_name(o.type));
+		return -1;
+	}
+	if (!is_text(o.type))
+		return bad_input_type(c, k, &o, name);
+	return 0;
+}
+
+/* Whether letter is an option of a getopt optstring (a leading '+' or '-' is a GNU mode
+ * character, not an option; ':' never is one). */
+static bool getopt_has(const char *optstring, char letter)
+{
+	if (*optstring == '+' || *optstring == '-')
+		optstring++;
+	return letter != ':' && strchr(optstring, letter) != NULL;
+}
+
+static int getopt_selector(struct checker *c, const struct cond_node *n)
+{
+	const struct cond_node *opts = n->kids[1];
+
+	if (strlen(n->arg) != 1 || n->arg[0] == ':') {
+		fail(c, COMPILE, &n->pos, "getopt selector '%s' is not a single option letter",
+		     n->arg);
+		return -1;
+	}
+	if (opts->kind == COND_VALUE && !getopt_has(opts->text, n->arg[0])) {
+		fail(c, COMPILE, &n->pos, "getopt selector '%s' is not an option of \"%s\"", n->arg,
+		     opts->text);
+		return -1;
+	}
+	return 0;
+}
+
+/* join(sep, list), concat(a, b, ...), getopt(args, optstring)[c] (spec a.7). */
+static int multi_operand(struct checker *c, const struct cond_node *n, struct operand *out)
+{
+	const char *name = cond_tr_name(n->tr);
+	char what[32];
+
+	if (n->tr == COND_TR_CONCAT && n->nkids < 2) {
+		fail(c, COMPILE, &n->pos,
+		     "transformer 'concat' takes at least 2 arguments, not %zu", n->nkids);
+		return -1;
+	}
+	if (n->tr != COND_TR_CONCAT && n->nkids != 2) {
+		fail(c, COMPILE, &n->pos, "transformer '%s' takes 2 arguments, not %zu", name,
+		     n->nkids);
+		return -1;
+	}
+	switch (n->tr) {
+	case COND_TR_JOIN:
+		if (text_scalar(c, n->kids[0], name, "argument 1") ||
+		    text_list(c, n->kids[1], name, 1, false))
+			return -1;
+		break;
+	case COND_TR_CONCAT:
+		for (size_t i = 0; i < n->nkids; i++) {
+			snprintf(what, sizeof(what), "argument %zu", i + 1);
+			if (text_scalar(c, n->kids[i], name, what))
+				return -1;
+		}
+		break;
+	default: /* getopt */
+		if (text_list(c, n->kids[0], name, 0, true) ||
+		    text_scalar(c, n->kids[1], name, "argument 2") ||
+		    (n->arg && getopt_selector(c, n)))
+			return -1;
+		break;
+	}
+	out->type = FT_CHARBUF;
+	out->is_list = n->tr == COND_TR_GETOPT && !n->arg;
+	return 0;
+}
+
 static int transform_operand(struct checker *c, const struct cond_node *n, struct operand *out)
 {
 	const char *name = cond_tr_name(n->tr);
-	struct operand in = {0};
-	size_t want = 1;
+	const struct cond_node *k;
+	struct operand in;
 
 	if (n->arg && n->tr != COND_TR_GETOPT) {
 		fail(c, COMPILE, &n->pos, "transformer '%s' does not take a '[...]' argument",
 		     name);
 		return -1;
 	}
-	switch (n->tr) {
-	case COND_TR_JOIN:
-	case COND_TR_GETOPT:
-		want = 2;
-		break;
-	case COND_TR_CONCAT:
-		want = n->nkids < 2 ? 2 : n->nkids;
-		break;
-	default:
-		break;
-	}
-	if (n->nkids != want) {
-		fail(c, COMPILE, &n->pos, "transformer '%s' takes %zu argument%s, not %zu", name,
-		     want, want == 1 ? "" : "s", n->nkids);
+	memset(out, 0, sizeof(*out));
+	if (n->tr == COND_TR_JOIN || n->tr == COND_TR_CONCAT || n->tr == COND_TR_GETOPT)
+		return multi_operand(c, n, out);
+	if (n->nkids != 1) {
+		fail(c, COMPILE, &n->pos, "transformer '%s' takes 1 argument, not %zu", name,
+		     n->nkids);
 		return -1;
 	}
-	/* Every argument must be sound, whatever the transformer does with it. */
-	for (size_t i = 0; i < n->nkids; i++) {
-		const struct cond_node *k = n->kids[i];
-		struct operand o;
-
-		if (k->kind == COND_FIELD || k->kind == COND_TRANSFORM) {
-			if (operand_of(c, k, &o))
-				return -1;
-			if (o.field && (o.field->flags & FF_NO_TRANSFORMER)) {
-				fail(c, COMPILE, &k->pos, "field '%s' cannot be transformed",
-				     o.field->name);
-				return -1;
-			}
-			if (i == 0)
-				in = o;
-		} else if (want == 1 || n->tr == COND_TR_VAL) {
-			fail(c, COMPILE, &k->pos, "transformer '%s' needs a field, not a value",
-			     name);
-			return -1;
-		}
+	k = n->kids[0];
+	if (k->kind != COND_FIELD && k->kind != COND_TRANSFORM) {
+		fail(c, COMPILE, &k->pos, "transformer '%s' needs a field, not a %s", name,
+		     k->kind == COND_LIST ? "list" : "value");
+		return -1;
 	}
-	memset(out, 0, sizeof(*out));
+	if (tr_input(c, k, &in))
+		return -1;
 	switch (n->tr) {
 	case COND_TR_TOLOWER:
 	case COND_TR_TOUPPER:
 	case COND_TR_BASENAME:
 		if (!is_text(in.type) || in.is_list)
-			goto bad_type;
+			return bad_input_type(c, n, &in, name);
 		out->type = in.type;
 		break;
 	case COND_TR_B64:
 		if ((!is_text(in.type) && in.type != FT_BYTEBUF) || in.is_list)
-			goto bad_type;
+			return bad_input_type(c, n, &in, name);
 		out->type = in.type;
 		break;
 	case COND_TR_LEN:
 		if (!in.is_list && !is_text(in.type) && in.type != FT_BYTEBUF)
-			goto bad_type;
+			return bad_input_type(c, n, &in, name);
 		out->type = FT_UINT64;
 		break;
-	case COND_TR_VAL:
+	default: /* val */
 		*out = in;
-		break;
-	case COND_TR_GETOPT:
-		out->type = FT_CHARBUF;
-		out->is_list = n->arg == NULL;
-		break;
-	default: /* join, concat */
-		out->type = FT_CHARBUF;
 		break;
 	}
 	return 0;
-bad_type:
-	fail(c, COMPILE, &n->pos, "field type %s%s is not supported by '%s' transformer",
-	     field_type_name(in.type), in.is_list ? " (list)" : "", name);
-	return -1;
 }
 
 static int operand_of(struct checker *c, const struct cond_node *n, struct operand *out)

@@ -59,6 +59,79 @@ static bool const_fits(const struct vm_const *k, enum cond_op op, enum cond_mod 
 	return k->kind == VM_K_VALUE;
 }
 
+static bool is_multi(enum cond_tr tr)
+{
+	return tr == COND_TR_JOIN || tr == COND_TR_CONCAT || tr == COND_TR_GETOPT;
+}
+
+/* A SLOT or CONST argument of slot i: a lower slot, or a string constant. */
+static bool arg_ref_ok(const struct vm_prog *p, size_t i, const struct vm_arg *a)
+{
+	if (a->kind == VM_A_SLOT)
+		return a->index < i;
+	return a->kind == VM_A_CONST && a->index < p->n_consts &&
+	       p->consts[a->index].kind == VM_K_VALUE && p->consts[a->index].v.kind == VM_V_STR;
+}
+
+static bool arg_is_list(const struct vm_prog *p, const struct vm_arg *a)
+{
+	return a->kind == VM_A_LIST || (a->kind == VM_A_SLOT && p->slots[a->index].is_list);
+}
+
+/* The arguments of multi-input transformer slot i (see struct vm_arg). */
+static bool args_ok(const struct vm_prog *p, size_t i)
+{
+	const struct vm_slot *s = &p->slots[i];
+	const struct vm_arg *top[2] = {NULL, NULL};
+	size_t ntop = 0;
+
+	if (!s->n_args || !s->args || s->is_list != (s->tr == COND_TR_GETOPT && !s->sel) ||
+	    (s->sel && s->tr != COND_TR_GETOPT))
+		return false;
+	for (size_t j = 0; j < s->n_args; j++) {
+		const struct vm_arg *a = &s->args[j];
+
+		if (ntop < 2)
+			top[ntop] = a;
+		ntop++;
+		if (a->kind != VM_A_LIST) {
+			if (!arg_ref_ok(p, i, a))
+				return false;
+			continue;
+		}
+		if (a->index > s->n_args - j - 1)
+			return false;
+		for (size_t k = j + 1; k <= j + a->index; k++)
+			if (!arg_ref_ok(p, i, &s->args[k]) || arg_is_list(p, &s->args[k]))
+				return false;
+		j += a->index;
+	}
+	switch (s->tr) {
+	case COND_TR_CONCAT:
+		if (ntop < 2)
+			return false;
+		for (size_t j = 0; j < s->n_args; j++)
+			if (arg_is_list(p, &s->args[j]))
+				return false;
+		return true;
+	case COND_TR_JOIN:
+		return ntop == 2 && !arg_is_list(p, top[0]) && arg_is_list(p, top[1]);
+	default: /* getopt */
+		return ntop == 2 && !arg_is_list(p, top[1]);
+	}
+}
+
+static bool slot_ok(const struct vm_prog *p, size_t i)
+{
+	const struct vm_slot *s = &p->slots[i];
+
+	if (s->is_field)
+		return s->field.def != NULL;
+	if (s->tr >= COND_TR_COUNT || s->tr == COND_TR_VAL)
+		return false;
+	return is_multi(s->tr) ? args_ok(p, i) : s->input < i;
+}
+
 int vm_prog_validate(const struct vm_prog *p, char *err, size_t errlen)
 {
 	if (!p->n_insns || p->n_insns > VM_MAX_INSNS) {
@@ -70,9 +143,7 @@ int vm_prog_validate(const struct vm_prog *p, char *err, size_t errlen)
 		return -1;
 	}
 	for (size_t i = 0; i < p->n_slots; i++) {
-		const struct vm_slot *s = &p->slots[i];
-
-		if (s->is_field ? !s->field.def : s->input >= i) {
+		if (!slot_ok(p, i)) {
 			snprintf(err, errlen, "slot %zu: bad field or transformer input", i);
 			return -1;
 		}
@@ -263,13 +334,288 @@ static int transform_one(struct vm_state *st, enum cond_tr tr, enum field_type i
 
 static const struct vm_value *slot_value(struct vm_state *st, unsigned slot);
 
+/* ---- join, concat, getopt ---- */
+
+/* A string in the evaluation's scratch: the concatenation of n values with sep between
+ * them. Returns 0, or 1 (no value) when an item is not a string or memory runs out. */
+static int join_values(struct vm_state *st, const struct vm_value *sep,
+		       const struct vm_value *const *items, size_t n, struct vm_value *out)
+{
+	size_t len = 0, at = 0;
+	char *buf;
+
+	for (size_t i = 0; i < n; i++) {
+		if (items[i]->kind != VM_V_STR)
+			return 1;
+		len += items[i]->str.len + (i && sep ? sep->str.len : 0);
+	}
+	buf = st_alloc(st, len);
+	if (!buf)
+		return 1;
+	for (size_t i = 0; i < n; i++) {
+		if (i && sep) {
+			memcpy(buf + at, sep->str.s, sep->str.len);
+			at += sep->str.len;
+		}
+		memcpy(buf + at, items[i]->str.s, items[i]->str.len);
+		at += items[i]->str.len;
+	}
+	out->kind = VM_V_STR;
+	out->str.s = buf;
+	out->str.len = len;
+	return 0;
+}
+
+static bool is_blank(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+/* The words of one text (split at runs of blanks), in the evaluation's scratch. */
+static const struct vm_value **split_words(struct vm_state *st, const struct vm_value *v, size_t *n)
+{
+	const char *s = v->str.s;
+	size_t len = v->str.len, count = 0, i = 0;
+	const struct vm_value **words;
+	struct vm_value *w;
+
+	for (size_t j = 0; j < len; j++)
+		count += !is_blank(s[j]) && (j == 0 || is_blank(s[j - 1]));
+	words = st_alloc(st, count * sizeof(*words));
+	w = st_alloc(st, count * sizeof(*w));
+	if (!words || !w)
+		return NULL;
+	for (size_t j = 0; j < len;) {
+		size_t k = j;
+
+		if (is_blank(s[j])) {
+			j++;
+			continue;
+		}
+		while (k < len && !is_blank(s[k]))
+			k++;
+		w[i] = (struct vm_value){.kind = VM_V_STR, .str = {.s = s + j, .len = k - j}};
+		words[i] = &w[i];
+		i++;
+		j = k;
+	}
+	*n = count;
+	return words;
+}
+
+/*
+ * getopt(3) over words with optstring opts (vm.h, struct vm_slot): the list of options found
+ * (sel 0), or the value of sel's last occurrence. Returns 0, or 1 (no value).
+ */
+static int getopt_scan(struct vm_state *st, const struct vm_value *const *words, size_t n,
+		       const struct vm_value *opts, char sel, struct vm_value *out)
+{
+	static const char unknown[] = "?";
+	const char *o = opts->str.s;
+	size_t olen = opts->str.len, chars = 0, nitems = 0;
+	struct vm_value *items = NULL, found = {.kind = VM_V_STR};
+	bool seen = false;
+
+	if (opts->kind != VM_V_STR)
+		return 1;
+	if (olen && (o[0] == '+' || o[0] == '-')) {
+		o++;
+		olen--;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (words[i]->kind != VM_V_STR)
+			return 1;
+		chars += words[i]->str.len;
+	}
+	if (!sel) {
+		/* Per letter at most the letter and its value. */
+		items = st_alloc(st, 2 * chars * sizeof(*items));
+		if (!items)
+			return 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *w = words[i]->str.s;
+		size_t wlen = words[i]->str.len;
+
+		if (wlen < 2 || w[0] != '-' || (wlen == 2 && w[1] == '-'))
+			break; /* an operand, "-", or "--": the options end */
+		for (size_t at = 1; at < wlen; at++) {
+			const char *spec = w[at] == ':' ? NULL : memchr(o, w[at], olen);
+			struct vm_value val = {.kind = VM_V_STR};
+			bool has_val = false;
+			size_t rest;
+
+			if (!spec) {
+				if (items)
+					items[nitems++] = (struct vm_value){
+					    .kind = VM_V_STR, .str = {.s = unknown, .len = 1}};
+				continue;
+			}
+			rest = (size_t)(o + olen - spec); /* spec and what follows it */
+			if (rest > 1 && spec[1] == ':') {
+				bool optional = rest > 2 && spec[2] == ':';
+
+				if (at + 1 < wlen) {
+					val.str.s = w + at + 1;
+					val.str.len = wlen - at - 1;
+					has_val = true;
+				} else if (!optional && i + 1 < n) {
+					val = *words[++i];
+					has_val = true;
+				}
+				at = wlen; /* the rest of the word is the value */
+			}
+			if (items) {
+				items[nitems++] = (struct vm_value){.kind = VM_V_STR,
+								    .str = {.s = spec, .len = 1}};
+				if (has_val)
+					items[nitems++] = val;
+			}
+			if (spec[0] == sel) {
+				seen = true;
+				found.str.s = has_val ? val.str.s : "";
+				found.str.len = has_val ? val.str.len : 0;
+			}
+		}
+	}
+	if (!sel) {
+		out->kind = VM_V_LIST;
+		out->list.items = items;
+		out->list.n = nitems;
+		return 0;
+	}
+	if (!seen)
+		return 1;
+	*out = found;
+	return 0;
+}
+
+/* A list argument's items: a literal list's (from pick, entries at j) or a list slot's. */
+static const struct vm_value *const *list_items(struct vm_state *st, const struct vm_slot *sl,
+						const struct vm_value *const *pick, size_t j,
+						const struct vm_value *slotv, size_t *n)
+{
+	const struct vm_value **items;
+
+	if (sl->args[j].kind == VM_A_LIST) {
+		*n = sl->args[j].index;
+		return pick + j + 1;
+	}
+	if (slotv->kind != VM_V_LIST) {
+		*n = 1;
+		return pick + j;
+	}
+	*n = slotv->list.n;
+	items = st_alloc(st, *n * sizeof(*items));
+	if (items)
+		for (size_t i = 0; i < *n; i++)
+			items[i] = &slotv->list.items[i];
+	return items;
+}
+
+/* One application of a multi-input transformer: pick holds one scalar per SLOT or CONST
+ * entry (a whole list for list slots), whole holds each slot entry's value. */
+static int apply_multi(struct vm_state *st, const struct vm_slot *sl,
+		       const struct vm_value *const *pick, const struct vm_value *const *whole,
+		       struct vm_value *out)
+{
+	const struct vm_value *const *items;
+	const struct vm_arg *a0;
+	size_t n, opts_at;
+
+	switch (sl->tr) {
+	case COND_TR_CONCAT:
+		return join_values(st, NULL, pick, sl->n_args, out);
+	case COND_TR_JOIN:
+		if (pick[0]->kind != VM_V_STR)
+			return 1;
+		items = list_items(st, sl, pick, 1, whole[1], &n);
+		return items ? join_values(st, pick[0], items, n, out) : 1;
+	default: /* getopt */
+		a0 = &sl->args[0];
+		opts_at = a0->kind == VM_A_LIST ? 1u + a0->index : 1;
+		if (a0->kind == VM_A_LIST ||
+		    (a0->kind == VM_A_SLOT && st->p->slots[a0->index].is_list))
+			items = list_items(st, sl, pick, 0, whole[0], &n);
+		else if (pick[0]->kind == VM_V_STR)
+			items = split_words(st, pick[0], &n); /* a text: its words */
+		else
+			return 1;
+		if (!items)
+			return 1;
+		return getopt_scan(st, items, n, pick[opts_at], sl->sel, out);
+	}
+}
+
+/* join, concat, getopt: gathers the arguments, then applies the transformer once, or once
+ * per combination of the elements of "any of" arguments (vm.h, struct vm_slot). */
+static int transform_multi(struct vm_state *st, const struct vm_slot *sl, struct vm_value *out)
+{
+	const struct vm_prog *p = st->p;
+	size_t n = sl->n_args, combos = 1, ndims = 0, nres = 0;
+	const struct vm_value **pick = st_alloc(st, 2 * n * sizeof(*pick)), **whole;
+	size_t *dims = st_alloc(st, n * sizeof(*dims));
+	struct vm_value *res;
+
+	if (!pick || !dims)
+		return 1;
+	whole = pick + n;
+	for (size_t j = 0; j < n; j++) {
+		const struct vm_arg *a = &sl->args[j];
+		const struct vm_value *v = NULL;
+
+		if (a->kind == VM_A_CONST) {
+			v = &p->consts[a->index].v;
+		} else if (a->kind == VM_A_SLOT) {
+			v = slot_value(st, a->index);
+			if (!v)
+				return 1; /* a missing argument: no result */
+			if (v->kind == VM_V_LIST && !p->slots[a->index].is_list) {
+				/* "any of", never empty (slot_value): one more dimension */
+				if (v->list.n > VM_MAX_COMBOS / combos)
+					return 1;
+				combos *= v->list.n;
+				dims[ndims++] = j;
+			}
+		}
+		pick[j] = whole[j] = v;
+	}
+	if (!ndims)
+		return apply_multi(st, sl, pick, whole, out);
+	if (sl->is_list)
+		return 1; /* a list per combination: not a value the VM can hold */
+	res = st_alloc(st, combos * sizeof(*res));
+	if (!res)
+		return 1;
+	for (size_t c = 0; c < combos; c++) {
+		size_t rest = c;
+
+		for (size_t d = 0; d < ndims; d++) {
+			const struct vm_value *v = whole[dims[d]];
+
+			pick[dims[d]] = &v->list.items[rest % v->list.n];
+			rest /= v->list.n;
+		}
+		if (apply_multi(st, sl, pick, whole, &res[nres]) == 0)
+			nres++;
+	}
+	out->kind = VM_V_LIST;
+	out->list.items = res;
+	out->list.n = nres;
+	return 0;
+}
+
 static int transform(struct vm_state *st, const struct vm_slot *sl, struct vm_value *out)
 {
-	const struct vm_slot *insl = &st->p->slots[sl->input];
-	const struct vm_value *in = slot_value(st, sl->input);
+	const struct vm_slot *insl;
+	const struct vm_value *in;
 	struct vm_value *items;
 	size_t n = 0;
 
+	if (is_multi(sl->tr))
+		return transform_multi(st, sl, out);
+	insl = &st->p->slots[sl->input];
+	in = slot_value(st, sl->input);
 	if (!in)
 		return 1;
 	if (in->kind != VM_V_LIST)
@@ -701,6 +1047,64 @@ int vm_eval(const struct vm_prog *p, const struct vm_fieldsrc *src)
 
 /* ---- disassembler ---------------------------------------------------------------------- */
 
+static void dump_arg(const struct vm_prog *p, const struct vm_arg *a, struct strbuf *sb)
+{
+	if (a->kind == VM_A_SLOT)
+		sb_addf(sb, "#%u", a->index);
+	else if (a->kind == VM_A_CONST && a->index < p->n_consts)
+		sb_adds(sb, p->consts[a->index].text);
+	else
+		sb_addc(sb, '?');
+}
+
+/* The slot table, when some slot is a transformer: "#2  concat(#0, "-", #1)". */
+static void dump_slots(const struct vm_prog *p, struct strbuf *sb)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < p->n_slots; i++)
+		any |= !p->slots[i].is_field;
+	if (!any)
+		return;
+	sb_adds(sb, "slots:\n");
+	for (size_t i = 0; i < p->n_slots; i++) {
+		const struct vm_slot *s = &p->slots[i];
+
+		sb_addf(sb, "  #%zu  ", i);
+		if (s->is_field) {
+			sb_addf(sb, "%s\n", s->text);
+			continue;
+		}
+		sb_addf(sb, "%s(", s->tr < COND_TR_COUNT ? cond_tr_name(s->tr) : "?");
+		if (!is_multi(s->tr))
+			sb_addf(sb, "#%u", s->input);
+		for (size_t j = 0; j < s->n_args; j++) {
+			const struct vm_arg *a = &s->args[j];
+
+			if (j) /* j is always at an argument: list items are skipped below */
+				sb_adds(sb, ", ");
+			if (a->kind == VM_A_LIST) {
+				sb_addc(sb, '(');
+				for (size_t k = 1; k <= a->index && j + k < s->n_args; k++) {
+					if (k > 1)
+						sb_adds(sb, ", ");
+					dump_arg(p, &s->args[j + k], sb);
+				}
+				sb_addc(sb, ')');
+				j += a->index;
+			} else {
+				dump_arg(p, a, sb);
+			}
+		}
+		sb_addc(sb, ')');
+		if (s->sel && isalnum((unsigned char)s->sel))
+			sb_addf(sb, "[%c]", s->sel);
+		else if (s->sel)
+			sb_addf(sb, "[\"\\x%02x\"]", (unsigned char)s->sel);
+		sb_addc(sb, '\n');
+	}
+}
+
 void vm_prog_dump(const struct vm_prog *p, struct strbuf *sb)
 {
 	for (size_t i = 0; i < p->n_insns; i++) {
@@ -725,6 +1129,7 @@ void vm_prog_dump(const struct vm_prog *p, struct strbuf *sb)
 			sb_addf(sb, "%s-> %04u", ops[1] ? "  " : " ", in->target);
 		sb_addc(sb, '\n');
 	}
+	dump_slots(p, sb);
 }
 
 /* ---- freeing --------------------------------------------------------------------------- */
@@ -760,6 +1165,7 @@ void vm_prog_free(struct vm_prog *p)
 	}
 	for (size_t i = 0; i < p->n_slots; i++) {
 		free((char *)p->slots[i].field.arg);
+		free(p->slots[i].args);
 		free(p->slots[i].text);
 	}
 	free(p->consts);

@@ -107,16 +107,61 @@ struct vm_fieldsrc {
 	void *ctx;
 };
 
-/* One slot: a field, or a transformer over lower slots. */
+/*
+ * An argument of a multi-input transformer (join, concat, getopt). A slot's arguments are a
+ * flat array in source order; a literal list is a VM_A_LIST entry followed by its items:
+ *
+ *   concat(proc.name, "-", proc.pname)    SLOT 0, CONST 3, SLOT 1
+ *   join(",", (proc.name, "x"))           CONST 4, LIST 2, SLOT 0, CONST 5
+ *   getopt(proc.args, "t:")[t]            SLOT 2, CONST 6          (sel 't')
+ */
+enum vm_arg_kind {
+	VM_A_SLOT,  /* index: a lower slot */
+	VM_A_CONST, /* index: a string constant (VM_K_VALUE holding a VM_V_STR) */
+	VM_A_LIST,  /* index: how many SLOT or CONST items follow, a literal list */
+};
+
+struct vm_arg {
+	uint16_t kind; /* enum vm_arg_kind */
+	uint16_t index;
+};
+
+/*
+ * One slot: a field, or a transformer over lower slots.
+ *
+ * One-input transformers read input. join, concat and getopt read args instead (spec a.7):
+ *  - join(sep, list): the list's items joined by sep; the list is an IS_LIST slot (a list
+ *    field, or getopt() without selector) or a literal list;
+ *  - concat(a, b, ...): the arguments one after the other;
+ *  - getopt(args, optstring): a POSIX getopt(3) scan of args, a list of words (a list field,
+ *    a literal list, or a text slot or constant split at blanks, as proc.args is space-joined)
+ *    with short options described by optstring ("ab:c::", ':' after a letter: it takes a
+ *    value, "::": an optional one, in the same word only; a leading '+', '-' or ':' is
+ *    ignored). A value is the rest of the word, else the next word (whatever it starts
+ *    with); an option that wants one but ends the words has none. The scan stops at "--" or
+ *    at the first word that is not an option. Without selector (sel 0) the value is an
+ *    IS_LIST list: per option found, its letter, then its value if it has one; "?" for a
+ *    letter optstring does not have. With a selector c it is the value of c's last
+ *    occurrence ("" when that one has none), missing when c is absent.
+ * A missing argument (or list item) makes the whole result missing. An argument in a scalar
+ * position that is an "any of" list (see above) makes the result "any of" the results over
+ * every combination of elements (at most VM_MAX_COMBOS, else missing); getopt without
+ * selector, whose value is already a list, is then missing.
+ */
 struct vm_slot {
 	bool is_field;
 	bool is_list;	       /* the value is an IS_LIST list (see above) */
 	struct vm_field field; /* is_field */
 	enum cond_tr tr;       /* !is_field */
-	uint16_t input;	       /* !is_field: the transformed slot */
+	uint16_t input;	       /* one-input transformers: the transformed slot */
+	uint16_t n_args;       /* join, concat, getopt: entries in args */
+	struct vm_arg *args;   /* join, concat, getopt: owned */
+	char sel;	       /* getopt: the [c] selector, or 0 for the list of options */
 	enum field_type type;  /* the operand's type */
 	char *text;	       /* canonical text, for the disassembler */
 };
+
+#define VM_MAX_COMBOS 256 /* combinations of "any of" arguments per multi-input transformer */
 
 /* Constant pool entries. */
 enum vm_const_kind {
@@ -149,7 +194,9 @@ struct vm_prog {
 
 /* Checks the invariants the interpreter relies on: known opcodes, jumps forward and in
  * bounds, constant and slot indexes valid (constants of the kind the operator wants),
- * transformer inputs at lower slots, last instruction terminal. Returns 0, or -1 with a
+ * transformer inputs at lower slots (multi-input ones: arguments well formed, of the arity
+ * and list-ness their transformer wants, constants that are strings), last instruction
+ * terminal. Returns 0, or -1 with a
  * message in err. */
 int vm_prog_validate(const struct vm_prog *p, char *err, size_t errlen);
 
@@ -159,7 +206,11 @@ int vm_eval(const struct vm_prog *p, const struct vm_fieldsrc *src);
 /* Appends a listing, one instruction per line: index, opcode, then the operands by name:
  *   0000  CMP_JF    proc.name in ("bash", "sh")  -> 0002
  *   0001  ACCEPT
- * Constants print as written in the condition (values always quoted). */
+ * Constants print as written in the condition (values always quoted). A program with
+ * transformers then lists its slots, each transformer over the slots it reads:
+ *   slots:
+ *     #0  proc.name
+ *     #1  concat(#0, "-", #0) */
 void vm_prog_dump(const struct vm_prog *p, struct strbuf *sb);
 
 /* Name and one-line description of an opcode ("CMP_JT"); "?" when out of range. */

@@ -66,6 +66,28 @@ static const char *check(const char *text)
 	return sb.buf;
 }
 
+/* Checks text that must fail; returns "<line>:<col> <msg>". */
+static const char *check_err(const char *text)
+{
+	static char buf[512];
+	struct cond_error perr;
+	struct check_error err;
+	struct cond_node *ast = cond_parse(text, strlen(text), &perr), *out;
+
+	if (!ast) {
+		snprintf(buf, sizeof(buf), "PARSE %s", perr.msg);
+		return buf;
+	}
+	out = cond_check(ast, &env, &err);
+	if (out)
+		snprintf(buf, sizeof(buf), "checked");
+	else
+		snprintf(buf, sizeof(buf), "%u:%u %s", err.pos.line, err.pos.col, err.msg);
+	cond_node_free(ast);
+	cond_node_free(out);
+	return buf;
+}
+
 static bool starts(const char *s, const char *prefix)
 {
 	if (strncmp(s, prefix, strlen(prefix)) != 0) {
@@ -162,6 +184,81 @@ TEST(rhs_fields)
 	CHECK(starts(check("tolower(proc.name)[1] = x"), "ERR"));
 }
 
+TEST(multi_input_transformers)
+{
+	/* What checks, and the tree it leaves. */
+	CHECK_EQ_STR(check("join(\",\", fd.types) = \"a,b\""), "(= join(\",\", fd.types) \"a,b\")");
+	CHECK(starts(check("join(\"-\", (proc.name, \"x\", tolower(proc.pname), 7)) = a"), "(="));
+	CHECK(starts(check("join(proc.name, getopt(proc.args, \"t:\")) = a"), "(="));
+	CHECK(starts(check("concat(proc.name, \"-\", basename(proc.exepath), 1) = a"), "(="));
+	CHECK(starts(check("concat(fd.name, fd.directory) startswith /"), "(startswith"));
+	CHECK(starts(check("getopt(proc.args, \"nt:\") intersects (n, t)"), "(intersects"));
+	CHECK(starts(check("getopt(fd.types, \"nt:\") in (n)"), "(in"));
+	CHECK(starts(check("getopt((\"-n\", proc.name), proc.pname)[x] = a"), "(="));
+	CHECK(starts(check("getopt(proc.args, \"+:nt:\")[n] = a"), "(="));
+	CHECK(starts(check("len(getopt(proc.args, \"nt:\")) > 2"), "(>"));
+	CHECK(starts(check("fd.types in getopt(proc.args, \"nt:\")"), "(in"));
+	CHECK(starts(check("proc.name = concat(proc.pname, \"x\")"), "(="));
+	CHECK(starts(check("proc.name = getopt(proc.args, \"t:\")[t]"), "(="));
+	/* List-ness: a getopt() without selector is a list, with one a single value. */
+	CHECK_EQ_STR(check_err("getopt(proc.args, \"t:\") = x"),
+		     "1:1 operator '=' is not supported for CHARBUF list values");
+	CHECK_EQ_STR(check_err("getopt(proc.args, \"t:\")[t] in val(fd.types)"),
+		     "1:31 cannot compare CHARBUF with CHARBUF");
+	CHECK_EQ_STR(check_err("tolower(getopt(proc.args, \"t:\")) = x"),
+		     "1:1 field type CHARBUF (list) is not supported by 'tolower' transformer");
+	/* Arity. */
+	CHECK_EQ_STR(check_err("concat(proc.name) = x"),
+		     "1:1 transformer 'concat' takes at least 2 arguments, not 1");
+	CHECK_EQ_STR(check_err("proc.name = join(\",\")"),
+		     "1:13 transformer 'join' takes 2 arguments, not 1");
+	CHECK_EQ_STR(check_err("getopt(proc.args, \"a\", \"b\") exists"),
+		     "1:1 transformer 'getopt' takes 2 arguments, not 3");
+	CHECK_EQ_STR(check_err("tolower(proc.name, proc.pname) = x"),
+		     "1:1 transformer 'tolower' takes 1 argument, not 2");
+	/* A list where a single value is needed, and the reverse. */
+	CHECK_EQ_STR(check_err("concat(proc.name, fd.types) = x"),
+		     "1:19 argument 2 of 'concat' must be a single value, not a CHARBUF list");
+	CHECK_EQ_STR(check_err("concat(proc.name,\n  (\"a\", \"b\")) = x"),
+		     "2:3 argument 2 of 'concat' must be a single value, not a list");
+	CHECK_EQ_STR(check_err("concat(proc.name, getopt(proc.args, \"t:\")) = x"),
+		     "1:19 argument 2 of 'concat' must be a single value, not a CHARBUF list");
+	CHECK_EQ_STR(check_err("join(fd.types, fd.types) = x"),
+		     "1:6 argument 1 of 'join' must be a single value, not a CHARBUF list");
+	CHECK_EQ_STR(check_err("join(\",\", proc.name) = x"),
+		     "1:11 argument 2 of 'join' must be a list, not a single CHARBUF");
+	CHECK_EQ_STR(check_err("join(\",\", \"a b\") = x"),
+		     "1:11 argument 2 of 'join' must be a list, not a single value");
+	CHECK_EQ_STR(check_err("join(\",\", (proc.name, fd.types)) = x"),
+		     "1:23 a list item of 'join' must be a single value, not a CHARBUF list");
+	CHECK_EQ_STR(check_err("getopt(proc.args, (\"t:\")) exists"),
+		     "1:19 argument 2 of 'getopt' must be a single value, not a list");
+	/* Types. */
+	CHECK_EQ_STR(check_err("concat(proc.name, proc.pid) = x"),
+		     "1:19 field type INT64 is not supported by 'concat' transformer");
+	CHECK_EQ_STR(check_err("join(\",\", (proc.name, evt.buffer)) = x"),
+		     "1:23 field type BYTEBUF is not supported by 'join' transformer");
+	CHECK_EQ_STR(check_err("getopt(proc.ppid, \"t:\") exists"),
+		     "1:8 field type INT64 is not supported by 'getopt' transformer");
+	CHECK_EQ_STR(check_err("concat(proc.name, proc.nmae) = x"),
+		     "1:19 unknown field 'proc.nmae'");
+	CHECK_EQ_STR(check_err("proc.exepath = concat(proc.exepath, \"x\")"),
+		     "1:16 cannot compare FSPATH with CHARBUF");
+	/* Selectors. */
+	CHECK_EQ_STR(check_err("concat(proc.name, \"x\")[t] = x"),
+		     "1:1 transformer 'concat' does not take a '[...]' argument");
+	CHECK_EQ_STR(check_err("join(\",\", fd.types)[t] = x"),
+		     "1:1 transformer 'join' does not take a '[...]' argument");
+	CHECK_EQ_STR(check_err("proc.pid = 1 or getopt(proc.args, \"nt:\")[x] = a"),
+		     "1:17 getopt selector 'x' is not an option of \"nt:\"");
+	CHECK_EQ_STR(check_err("getopt(proc.args, \"nt:\")[nt] = a"),
+		     "1:1 getopt selector 'nt' is not a single option letter");
+	CHECK_EQ_STR(check_err("getopt(proc.args, \"nt:\")[\":\"] = a"),
+		     "1:1 getopt selector ':' is not a single option letter");
+	CHECK_EQ_STR(check_err("getopt(proc.args, \"-n\")[\"-\"] = a"),
+		     "1:1 getopt selector '-' is not an option of \"-n\"");
+}
+
 TEST(warnings)
 {
 	nwarnings = 0;
@@ -237,6 +334,7 @@ int main(void)
 	RUN(value_conversion);
 	RUN(event_types_validated);
 	RUN(rhs_fields);
+	RUN(multi_input_transformers);
 	RUN(warnings);
 	RUN(event_type_sets);
 	for (size_t i = 0; i < NMACROS; i++)

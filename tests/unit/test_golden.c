@@ -248,6 +248,16 @@ static struct vm_prog *build(const char *cond, char *msg, size_t msglen)
 	return prog;
 }
 
+/* The per-event cache extracts each field slot at most once. */
+static int field_slots(const struct vm_prog *prog)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < prog->n_slots; i++)
+		n += prog->slots[i].is_field;
+	return n;
+}
+
 static void run_row(const char *file, unsigned lineno, char *line)
 {
 	char *sep2 = NULL, *sep1 = NULL, *cond, *evtext, *expected, msg[512];
@@ -293,10 +303,13 @@ static void run_row(const char *file, unsigned lineno, char *line)
 		why = "did not compile";
 		goto out;
 	}
+	extracts = 0;
 	if (strcmp(expected, "match") && strcmp(expected, "nomatch")) {
 		why = "bad expectation";
 	} else if (vm_eval(prog, &src) != (strcmp(expected, "match") == 0)) {
 		why = "wrong result";
+	} else if (extracts > field_slots(prog)) {
+		why = "a field was extracted more than once";
 	} else {
 		snprintf(notcond, sizeof(notcond), "not (%s)", cond);
 		nprog = build(notcond, msg, sizeof(msg));

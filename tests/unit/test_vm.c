@@ -63,17 +63,45 @@ static char *dump(const struct vm_prog *p)
 	return s;
 }
 
-/* A source with proc.name and proc.pid; counts extractor calls per field. */
+/* A source with proc.name, proc.pid, proc.pname, proc.args and proc.aname (an "any of" list
+ * of n_anames items); counts extractor calls per field. */
 struct src {
 	const char *name; /* NULL: missing */
 	long long pid;
 	bool has_pid;
-	int calls_name, calls_pid;
+	const char *pname, *args; /* NULL: missing */
+	size_t n_anames;
+	struct vm_value anames[32];
+	int calls_name, calls_pid, calls_other;
 };
+
+static int extract_str(const char *s, struct vm_value *out)
+{
+	if (!s)
+		return 1;
+	out->kind = VM_V_STR;
+	out->str.s = s;
+	out->str.len = strlen(s);
+	return 0;
+}
 
 static int extract(void *ctx, const struct vm_field *f, struct vm_value *out)
 {
 	struct src *s = ctx;
+
+	if (strcmp(f->def->name, "proc.pname") == 0 || strcmp(f->def->name, "proc.args") == 0 ||
+	    strcmp(f->def->name, "proc.aname") == 0)
+		s->calls_other++;
+	if (strcmp(f->def->name, "proc.pname") == 0)
+		return extract_str(s->pname, out);
+	if (strcmp(f->def->name, "proc.args") == 0)
+		return extract_str(s->args, out);
+	if (strcmp(f->def->name, "proc.aname") == 0) {
+		out->kind = VM_V_LIST;
+		out->list.items = s->anames;
+		out->list.n = s->n_anames;
+		return 0;
+	}
 
 	if (strcmp(f->def->name, "proc.name") == 0) {
 		s->calls_name++;
@@ -293,14 +321,261 @@ TEST(set_is_hashed)
 	vm_prog_free(p);
 }
 
-TEST(unsupported_transformers_rejected)
+TEST(multi_input_slots)
 {
-	char err[256] = "";
+	struct vm_prog *p = build("concat(proc.name, \"-\", proc.pname) = a-b");
+	const struct vm_slot *sl;
+	char *d;
 
-	CHECK_EQ_INT(compile_err("concat(proc.name, proc.pname) = ab", err, sizeof(err)), -1);
-	CHECK(strstr(err, "'concat' is not supported yet") != NULL);
-	CHECK_EQ_INT(compile_err("join(\",\", fd.types) = a", err, sizeof(err)), -1);
-	CHECK(strstr(err, "'join' is not supported yet") != NULL);
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	CHECK_EQ_INT(p->n_slots, 3);
+	sl = &p->slots[2];
+	CHECK(!sl->is_field && sl->tr == COND_TR_CONCAT && !sl->is_list);
+	CHECK_EQ_INT(sl->type, FT_CHARBUF);
+	CHECK_EQ_INT(sl->n_args, 3);
+	CHECK(sl->args[0].kind == VM_A_SLOT && sl->args[0].index == 0);
+	CHECK(sl->args[1].kind == VM_A_CONST && sl->args[2].kind == VM_A_SLOT &&
+	      sl->args[2].index == 1);
+	CHECK_EQ_INT(p->consts[sl->args[1].index].kind, VM_K_VALUE);
+	CHECK_EQ_INT(p->consts[sl->args[1].index].v.kind, VM_V_STR);
+	CHECK_EQ_STR(p->consts[sl->args[1].index].v.str.s, "-");
+	d = dump(p);
+	CHECK_EQ_STR(d, "0000  CMP_JF    concat(proc.name, \"-\", proc.pname) = \"a-b\"  -> 0002\n"
+			"0001  ACCEPT   \n"
+			"0002  REJECT   \n"
+			"slots:\n"
+			"  #0  proc.name\n"
+			"  #1  proc.pname\n"
+			"  #2  concat(#0, \"-\", #1)\n");
+	free(d);
+	vm_prog_free(p);
+}
+
+TEST(multi_input_literal_lists_and_selector)
+{
+	struct vm_prog *p = build("join(\",\", (proc.name, \"x\", tolower(proc.name))) = a and "
+				  "getopt(proc.args, \"nt:\")[t] = b and "
+				  "getopt((\"-n\", proc.pname), \"nt:\") intersects (n)");
+	const struct vm_slot *j, *g, *l;
+	char *d;
+
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	CHECK_EQ_INT(p->n_slots, 7);
+	j = &p->slots[2]; /* proc.name, tolower(proc.name), join, proc.args, getopt, ... */
+	CHECK(j->tr == COND_TR_JOIN && j->n_args == 5);
+	CHECK(j->args[0].kind == VM_A_CONST && j->args[1].kind == VM_A_LIST &&
+	      j->args[1].index == 3);
+	CHECK(j->args[2].kind == VM_A_SLOT && j->args[2].index == 0 &&
+	      j->args[3].kind == VM_A_CONST && j->args[4].kind == VM_A_SLOT &&
+	      j->args[4].index == 1);
+	g = &p->slots[4];
+	CHECK(g->tr == COND_TR_GETOPT && g->sel == 't' && !g->is_list && g->n_args == 2);
+	l = &p->slots[6];
+	CHECK(l->tr == COND_TR_GETOPT && l->sel == 0 && l->is_list && l->n_args == 4);
+	d = dump(p);
+	CHECK(strstr(d, "  #1  tolower(#0)\n"
+			"  #2  join(\",\", (#0, \"x\", #1))\n"
+			"  #3  proc.args\n"
+			"  #4  getopt(#3, \"nt:\")[t]\n"
+			"  #5  proc.pname\n"
+			"  #6  getopt((\"-n\", #5), \"nt:\")\n") != NULL);
+	free(d);
+	vm_prog_free(p);
+	p = build("getopt(proc.args, \"%:\")[\"%\"] = x");
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	d = dump(p);
+	CHECK(strstr(d, "  #1  getopt(#0, \"%:\")[\"\\x25\"]\n") != NULL);
+	free(d);
+	vm_prog_free(p);
+}
+
+TEST(multi_input_eval)
+{
+	struct vm_prog *p = build("concat(proc.name, \"-\", proc.pname) = a-b");
+	struct vm_prog *g = build("getopt(proc.args, \"nt:\")[t] = val(proc.pname)");
+	struct vm_prog *l = build("getopt(proc.args, \"nt:\") in (n, t, x)");
+	struct src s = {.name = "a", .pname = "b", .args = "-n -t b"};
+
+	CHECK(p && g && l);
+	if (!p || !g || !l)
+		goto out;
+	CHECK_EQ_INT(eval(p, &s), 1);
+	CHECK_EQ_INT(eval(g, &s), 1);
+	CHECK_EQ_INT(eval(l, &s), 0); /* "b", the value of -t, is not in the set */
+	s.args = "-t x -n";
+	CHECK_EQ_INT(eval(l, &s), 1);
+	CHECK_EQ_INT(eval(g, &s), 0);
+	s.args = "-t b -t";
+	CHECK_EQ_INT(eval(g, &s), 0); /* the last -t has no value: "" */
+	s.pname = "";
+	CHECK_EQ_INT(eval(g, &s), 1);
+	s.pname = NULL;
+	CHECK_EQ_INT(eval(p, &s), 0);
+	CHECK_EQ_INT(eval(g, &s), 0);
+	s.args = NULL;
+	CHECK_EQ_INT(eval(l, &s), 0);
+out:
+	vm_prog_free(p);
+	vm_prog_free(g);
+	vm_prog_free(l);
+}
+
+TEST(multi_input_field_cache)
+{
+	struct vm_prog *p = build("concat(proc.name, proc.name, tolower(proc.name)) = aaa and "
+				  "concat(proc.name, proc.name, tolower(proc.name)) startswith a "
+				  "and join(\"\", (proc.name, proc.pname)) = ab and "
+				  "getopt(proc.args, proc.pname)[b] exists");
+	struct src s = {.name = "a", .pname = "b", .args = "-b"};
+
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	CHECK_EQ_INT(eval(p, &s), 1);
+	CHECK_EQ_INT(s.calls_name, 1);
+	CHECK_EQ_INT(s.calls_other, 2); /* proc.pname, proc.args */
+	s.calls_name = s.calls_other = 0;
+	s.pname = NULL;
+	CHECK_EQ_INT(eval(p, &s), 0);
+	CHECK_EQ_INT(s.calls_name, 1);
+	CHECK_EQ_INT(s.calls_other, 1); /* proc.pname missing: the rest is not looked at */
+	vm_prog_free(p);
+}
+
+/* An "any of" argument: every combination, up to VM_MAX_COMBOS of them. */
+TEST(multi_input_any_of)
+{
+	struct vm_prog *p = build("concat(proc.aname, \"/\", proc.aname) = \"c/a\"");
+	struct vm_prog *e = build("concat(proc.aname, proc.aname) exists");
+	static const char *const names[] = {"a", "b", "c", "d", "e", "f", "g", "h", "i",
+					    "j", "k", "l", "m", "n", "o", "p", "q"};
+	struct src s = {0};
+
+	CHECK(p && e);
+	if (!p || !e)
+		goto out;
+	for (size_t i = 0; i < 17; i++)
+		extract_str(names[i], &s.anames[i]);
+	s.n_anames = 3;
+	CHECK_EQ_INT(eval(p, &s), 1);
+	s.n_anames = 2;
+	CHECK_EQ_INT(eval(p, &s), 0);
+	s.n_anames = 16; /* 16 * 16 = VM_MAX_COMBOS */
+	CHECK_EQ_INT(eval(e, &s), 1);
+	s.n_anames = 17;
+	CHECK_EQ_INT(eval(e, &s), 0);
+	s.n_anames = 0;
+	CHECK_EQ_INT(eval(e, &s), 0);
+out:
+	vm_prog_free(p);
+	vm_prog_free(e);
+}
+
+/* Compiles cond, breaks slot i with f, and expects the validator to refuse it. */
+static void break_slot(const char *cond, size_t i, void (*f)(struct vm_prog *, struct vm_slot *))
+{
+	struct vm_prog *p = build(cond);
+	char err[128] = "";
+
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	CHECK_EQ_INT(vm_prog_validate(p, err, sizeof(err)), 0);
+	CHECK(i < p->n_slots);
+	if (i < p->n_slots)
+		f(p, &p->slots[i]);
+	CHECK_EQ_INT(vm_prog_validate(p, err, sizeof(err)), -1);
+	CHECK(strstr(err, "bad field or transformer input") != NULL);
+	vm_prog_free(p);
+}
+
+static void arg_to_self(struct vm_prog *p, struct vm_slot *s)
+{
+	s->args[0].index = (uint16_t)(s - p->slots);
+}
+
+static void arg_to_later(struct vm_prog *p, struct vm_slot *s)
+{
+	(void)p;
+	s->args[2].index = 7;
+}
+
+static void const_out_of_range(struct vm_prog *p, struct vm_slot *s)
+{
+	s->args[1].index = (uint16_t)p->n_consts;
+}
+
+static void const_not_string(struct vm_prog *p, struct vm_slot *s)
+{
+	p->consts[s->args[1].index].kind = VM_K_SET;
+}
+
+static void list_too_long(struct vm_prog *p, struct vm_slot *s)
+{
+	(void)p;
+	s->args[1].index = 9;
+}
+
+static void bad_kind(struct vm_prog *p, struct vm_slot *s)
+{
+	(void)p;
+	s->args[0].kind = 7;
+}
+
+static void one_arg(struct vm_prog *p, struct vm_slot *s)
+{
+	(void)p;
+	s->n_args = 1;
+}
+
+static void join_scalar_list(struct vm_prog *p, struct vm_slot *s)
+{
+	(void)p;
+	s->n_args = 2; /* sep, LIST 1, proc.name: now sep, proc.name (not a list) */
+	s->args[1] = s->args[2];
+}
+
+static void sel_on_concat(struct vm_prog *p, struct vm_slot *s)
+{
+	(void)p;
+	s->sel = 'x';
+}
+
+static void list_flag_wrong(struct vm_prog *p, struct vm_slot *s)
+{
+	(void)p;
+	s->is_list = !s->is_list;
+}
+
+static void tr_val(struct vm_prog *p, struct vm_slot *s)
+{
+	(void)p;
+	s->tr = COND_TR_VAL;
+}
+
+TEST(validator_checks_multi_input_slots)
+{
+	const char *concat = "concat(proc.name, \"-\", proc.pname) = a";
+
+	break_slot(concat, 2, arg_to_self);
+	break_slot(concat, 2, arg_to_later);
+	break_slot(concat, 2, const_out_of_range);
+	break_slot(concat, 2, const_not_string);
+	break_slot(concat, 2, bad_kind);
+	break_slot(concat, 2, one_arg);
+	break_slot(concat, 2, sel_on_concat);
+	break_slot(concat, 2, list_flag_wrong);
+	break_slot(concat, 2, tr_val);
+	break_slot("join(\",\", (proc.name, \"x\")) = a", 1, list_too_long);
+	break_slot("join(\",\", (proc.name)) = a", 1, join_scalar_list);
+	break_slot("getopt(proc.args, \"t:\") intersects (t)", 1, list_flag_wrong);
+	break_slot("getopt(proc.args, \"t:\")[t] = a", 1, list_flag_wrong);
 }
 
 TEST(validator_accepts_good)
@@ -475,7 +750,12 @@ int main(void)
 	RUN(missing_value_semantics);
 	RUN(numbers_by_field_type);
 	RUN(set_is_hashed);
-	RUN(unsupported_transformers_rejected);
+	RUN(multi_input_slots);
+	RUN(multi_input_literal_lists_and_selector);
+	RUN(multi_input_eval);
+	RUN(multi_input_field_cache);
+	RUN(multi_input_any_of);
+	RUN(validator_checks_multi_input_slots);
 	RUN(validator_accepts_good);
 	RUN(validator_rejects_backward_jump);
 	RUN(validator_rejects_jump_out_of_bounds);
