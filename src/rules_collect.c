@@ -7,9 +7,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Limits that keep hostile input from multiplying: lists that name other lists, YAML aliases
+ * in exception values and list substitution can each turn a small file into an enormous
+ * text. Far above anything a real ruleset needs. */
+#define MAX_LIST_ITEMS (1u << 24)  /* expanded items of all lists together */
+#define MAX_COND_TEXT  (64u << 20) /* bytes of one condition after exceptions and lists */
+
 struct plugin_req {
 	const struct rules_file *file;
 	const struct rules_node *entry;
+};
+
+/* A text that appends grow (the public structs keep only its pointer): its length and
+ * allocated size, so that many appends stay linear. Valid while ptr is the text's pointer. */
+struct text_room {
+	const char *ptr;
+	size_t len, cap;
+};
+
+/* What the collector keeps beside each macro and rule, at the same index. */
+struct macro_side {
+	struct text_room cond;
+};
+
+struct rule_side {
+	struct text_room text[3]; /* condition, output, desc */
+	struct rules_names tags;  /* the rule's tags, while tags_valid */
+	struct rules_names excs;  /* its exception names -> index, while excs_valid */
+	bool tags_valid, excs_valid;
 };
 
 struct rules_collect_state {
@@ -20,6 +45,10 @@ struct rules_collect_state {
 	struct plugin_req *plugins;
 	size_t n_plugins, cap_plugins;
 	size_t seq; /* the sequence number of the item being applied (b.9) */
+	struct macro_side *macro_side;
+	size_t n_macro_side, cap_macro_side;
+	struct rule_side *rule_side;
+	size_t n_rule_side, cap_rule_side;
 };
 
 /* The item being applied, for messages. */
@@ -89,20 +118,75 @@ static size_t find_or_add(struct rules_names *names, void *arr, size_t *n, size_
 	return (*n)++;
 }
 
-static void set_text(char **dst, const char *text)
+static struct macro_side *macro_side(struct rules_collection *c, const struct rules_macro *m)
+{
+	struct rules_collect_state *st = c->state;
+	size_t i = (size_t)(m - c->macros);
+
+	if (i >= st->n_macro_side) {
+		rules_reserve(&st->macro_side, &st->cap_macro_side, i + 1, sizeof(*st->macro_side));
+		memset(st->macro_side + st->n_macro_side, 0,
+		       (i + 1 - st->n_macro_side) * sizeof(*st->macro_side));
+		st->n_macro_side = i + 1;
+	}
+	return &st->macro_side[i];
+}
+
+static struct rule_side *rule_side(struct rules_collection *c, const struct rules_rule *r)
+{
+	struct rules_collect_state *st = c->state;
+	size_t i = (size_t)(r - c->rules);
+
+	if (i >= st->n_rule_side) {
+		rules_reserve(&st->rule_side, &st->cap_rule_side, i + 1, sizeof(*st->rule_side));
+		memset(st->rule_side + st->n_rule_side, 0,
+		       (i + 1 - st->n_rule_side) * sizeof(*st->rule_side));
+		st->n_rule_side = i + 1;
+	}
+	return &st->rule_side[i];
+}
+
+static void set_text(struct text_room *room, char **dst, const char *text)
 {
 	free(*dst);
 	*dst = rules_strdup(text);
+	room->ptr = *dst;
+	room->len = strlen(text);
+	room->cap = room->len + 1;
 }
 
-/* dst := dst + " " + text: append is pure text concatenation (b.8). */
-static void append_text(char **dst, const char *text)
+/* dst := dst + " " + text: append is pure text concatenation (b.8). The room makes a run of
+ * appends linear; a text may not pass MAX_COND_TEXT (-1, dst unchanged). */
+static int append_text(struct text_room *room, char **dst, const char *text)
 {
-	struct strbuf sb = STRBUF_INIT;
+	size_t n = strlen(text), old;
+	char *p;
 
-	sb_addf(&sb, "%s %s", *dst ? *dst : "", text);
-	free(*dst);
-	*dst = sb.buf;
+	if (!*dst || room->ptr != *dst) {
+		old = *dst ? strlen(*dst) : 0;
+		room->cap = *dst ? old + 1 : 0;
+	} else {
+		old = room->len;
+	}
+	if (old + 1 + n > MAX_COND_TEXT)
+		return -1;
+	if (old + n + 2 > room->cap) {
+		size_t cap = room->cap * 2 > old + n + 2 ? room->cap * 2 : old + n + 2;
+
+		p = realloc(*dst, cap);
+		if (!p) {
+			fputs("saker: error: out of memory\n", stderr);
+			abort();
+		}
+		*dst = p;
+		room->cap = cap;
+	}
+	p = *dst;
+	p[old] = ' ';
+	memcpy(p + old + 1, text, n + 1);
+	room->ptr = p;
+	room->len = old + 1 + n;
+	return 0;
 }
 
 static char *trimmed(const char *s)
@@ -323,14 +407,17 @@ static int apply_macro(const struct apply *a)
 			m->name = a->it->name;
 			m->index = st->seq;
 		}
-		set_text(&m->condition, cond->text);
+		set_text(&macro_side(c, m)->cond, &m->condition, cond->text);
 		m->pos = node_pos(a->f, a->it->map);
 		m->cond_pos = node_pos(a->f, cond);
 	} else {
 		m = find_macro(c, a->it->name);
 		if (!m)
 			return no_base(a, "condition", "append");
-		append_text(&m->condition, cond->text);
+		if (append_text(&macro_side(c, m)->cond, &m->condition, cond->text))
+			return apply_fail(a, cond, "the appended condition would be longer than %u "
+						   "bytes",
+					  MAX_COND_TEXT);
 	}
 	m->visibility = st->seq;
 	return 0;
@@ -394,43 +481,65 @@ static void exceptions_set(const struct apply *a, struct rules_rule *r,
 static int exceptions_append(const struct apply *a, struct rules_rule *r,
 			     const struct rules_node *excs)
 {
-	for (size_t i = 0; i < excs->n; i++) {
+	struct rule_side *side = rule_side(a->c, r);
+	struct rules_names *names = &side->excs; /* name -> index in r->exceptions, hashed: a
+						  * rule may have many and take many appends */
+	size_t j;
+	int rc = 0;
+
+	if (!side->excs_valid) {
+		rules_names_free(names);
+		for (j = 0; j < r->n_exceptions; j++)
+			rules_names_put(names, r->exceptions[j].name,
+					strlen(r->exceptions[j].name), j);
+		side->excs_valid = true;
+	}
+	for (size_t i = 0; i < excs->n && !rc; i++) {
 		const struct rules_node *e = excs->items[i];
 		const char *name = rules_node_get(e, "name")->text;
-		struct rules_exception *old = NULL;
 
-		for (size_t j = 0; j < r->n_exceptions && !old; j++)
-			if (strcmp(r->exceptions[j].name, name) == 0)
-				old = &r->exceptions[j];
-		if (old && (rules_node_get(e, "fields") || rules_node_get(e, "comps")))
-			return apply_fail(a, e,
-					  "exception '%s' exists: an append may add values, not "
-					  "fields or comps",
-					  name);
-		if (old) {
-			exception_add_values(old, a->f, rules_node_get(e, "values"));
+		if (rules_names_get(names, name, strlen(name), &j)) {
+			if (rules_node_get(e, "fields") || rules_node_get(e, "comps"))
+				rc = apply_fail(a, e,
+						"exception '%s' exists: an append may add values, "
+						"not fields or comps",
+						name);
+			else
+				exception_add_values(&r->exceptions[j], a->f,
+						     rules_node_get(e, "values"));
 			continue;
 		}
-		if (!rules_node_get(e, "fields") || !rules_node_get(e, "values"))
-			return apply_fail(a, e, "new exception '%s' needs 'fields' and 'values'",
-					  name);
+		if (!rules_node_get(e, "fields") || !rules_node_get(e, "values")) {
+			rc = apply_fail(a, e, "new exception '%s' needs 'fields' and 'values'",
+					name);
+			continue;
+		}
 		exception_add(a, r, e);
+		rules_names_put(names, name, strlen(name), r->n_exceptions - 1);
 	}
-	return 0;
+	return rc;
 }
 
-static void tags_add(struct rules_rule *r, const struct rules_node *tags)
+/* Tags are a set: a tag already there is not added again. The side keeps them hashed, so a
+ * rule may carry many and take many appends. */
+static void tags_add(struct rule_side *side, struct rules_rule *r, const struct rules_node *tags)
 {
-	for (size_t i = 0; i < tags->n; i++) {
-		const char *t = tags->items[i]->text;
-		bool dup = false;
+	size_t j;
 
-		for (size_t j = 0; j < r->n_tags && !dup; j++)
-			dup = strcmp(r->tags[j], t) == 0;
-		if (dup)
+	if (!side->tags_valid) {
+		rules_names_free(&side->tags);
+		for (j = 0; j < r->n_tags; j++)
+			rules_names_put(&side->tags, r->tags[j], strlen(r->tags[j]), j);
+		side->tags_valid = true;
+	}
+	for (size_t i = 0; i < tags->n; i++) {
+		const struct rules_node *t = tags->items[i];
+
+		if (rules_names_get(&side->tags, t->text, t->len, &j))
 			continue;
 		rules_reserve(&r->tags, &r->cap_tags, r->n_tags + 1, sizeof(*r->tags));
-		r->tags[r->n_tags++] = t;
+		rules_names_put(&side->tags, t->text, t->len, r->n_tags);
+		r->tags[r->n_tags++] = t->text;
 	}
 }
 
@@ -474,27 +583,43 @@ static int replace_scalar_key(const struct apply *a, struct rules_rule *r, const
 static int rule_key(const struct apply *a, struct rules_rule *r, const char *key, bool append)
 {
 	const struct rules_node *v = item_get(a, key);
+	struct rule_side *side = rule_side(a->c, r);
 
 	if (strcmp(key, "condition") == 0) {
-		(append ? append_text : set_text)(&r->condition, v->text);
+		if (!append)
+			set_text(&side->text[0], &r->condition, v->text);
+		else if (append_text(&side->text[0], &r->condition, v->text))
+			return apply_fail(a, v, "the appended condition would be longer than %u bytes",
+					  MAX_COND_TEXT);
 		if (!append)
 			r->cond_pos = node_pos(a->f, v);
 	} else if (strcmp(key, "output") == 0 || strcmp(key, "desc") == 0) {
 		char **dst = key[0] == 'o' ? &r->output : &r->desc;
+		struct text_room *room = &side->text[key[0] == 'o' ? 1 : 2];
 		char *text = key[0] == 'o' ? trimmed(v->text) : rules_strdup(v->text);
+		int rc = 0;
 
-		(append ? append_text : set_text)(dst, text);
-		free(text);
-	} else if (strcmp(key, "tags") == 0) {
 		if (!append)
+			set_text(room, dst, text);
+		else
+			rc = append_text(room, dst, text);
+		free(text);
+		if (rc)
+			return apply_fail(a, v, "the appended %s would be longer than %u bytes", key,
+					  MAX_COND_TEXT);
+	} else if (strcmp(key, "tags") == 0) {
+		if (!append) {
 			r->n_tags = 0;
-		tags_add(r, v);
+			side->tags_valid = false;
+		}
+		tags_add(side, r, v);
 	} else if (strcmp(key, "exceptions") == 0) {
 		if (append)
 			return exceptions_append(a, r, v);
 		if (exceptions_check_new(a, v))
 			return -1;
 		exceptions_set(a, r, v);
+		side->excs_valid = false;
 	} else {
 		return replace_scalar_key(a, r, key, v);
 	}
@@ -520,6 +645,14 @@ static int check_same_source(const struct apply *a, const struct rules_rule *r)
 	return 0;
 }
 
+/* Forgets what the side knew of a rule that is being redefined. */
+static void side_clear(struct rule_side *side)
+{
+	rules_names_free(&side->tags);
+	rules_names_free(&side->excs);
+	memset(side, 0, sizeof(*side));
+}
+
 static int define_rule(const struct apply *a)
 {
 	/* every key a definition sets, when present (the first four always are) */
@@ -543,6 +676,7 @@ static int define_rule(const struct apply *a)
 	if (added)
 		r->index = st->seq;
 	rule_clear(r);
+	side_clear(rule_side(c, r));
 	r->name = a->it->name;
 	r->pos = node_pos(a->f, a->it->map);
 	r->source = src ? src : "syscall";
@@ -580,8 +714,8 @@ static int apply_rule(const struct apply *a)
 			return no_base(a, "condition", "append");
 		if (check_same_source(a, r))
 			return -1;
-		if (item_get(a, "condition"))
-			rule_key(a, r, "condition", true);
+		if (item_get(a, "condition") && rule_key(a, r, "condition", true))
+			return -1;
 		return item_get(a, "exceptions") ? rule_key(a, r, "exceptions", true) : 0;
 	}
 	if (r && check_same_source(a, r))
@@ -671,6 +805,10 @@ void rules_collection_free(struct rules_collection *c)
 	rules_names_free(&st->macro_names);
 	rules_names_free(&st->rule_names);
 	free(st->plugins);
+	for (size_t i = 0; i < st->n_rule_side; i++)
+		side_clear(&st->rule_side[i]);
+	free(st->rule_side);
+	free(st->macro_side);
 	free(st);
 	load_msgs_free(&c->msgs);
 	free(c);
@@ -735,27 +873,66 @@ const struct rules_rule *rules_collection_rule(const struct rules_collection *c,
 
 /* --- Lists in lists (b.9, b.11.1) -------------------------------------------------------- */
 
-/* In definition order, an item naming a list M defined before this list was last touched
- * becomes M's items: expanded ones if M comes earlier (already done), else as collected. */
+/* What item k of list i stands for: the items of the list M it names, if M was defined
+ * before list i was last touched (expanded ones if M comes earlier, else as collected), or
+ * itself. Sets *n, and *named to M's index or SIZE_MAX. */
+static const char *const *list_item_source(const struct rules_collection *c, size_t i, size_t k,
+					   size_t *n, size_t *named)
+{
+	const struct rules_list *l = &c->lists[i];
+	const char *item = l->raw[k];
+	size_t j;
+
+	*named = SIZE_MAX;
+	*n = 1;
+	if (rules_names_get(&c->state->list_names, item, strlen(item), &j) &&
+	    c->lists[j].index < l->visibility) {
+		*named = j;
+		*n = j < i ? c->lists[j].n_items : c->lists[j].n_raw;
+		return j < i ? c->lists[j].items : c->lists[j].raw;
+	}
+	return &l->raw[k];
+}
+
+/* In definition order, each list's items with the lists they name expanded. Lists naming
+ * lists multiply (ten lists of ten times the previous one make ten billion items): past
+ * MAX_LIST_ITEMS in all, the list is an error and it and the lists after it keep their
+ * items as written. */
 static void expand_list_items(struct rules_collection *c, bool *used)
 {
+	size_t budget = MAX_LIST_ITEMS, n_add, named;
+	bool over = false;
+
 	for (size_t i = 0; i < c->n_lists; i++) {
 		struct rules_list *l = &c->lists[i];
-		size_t cap = 0;
+		size_t total = 0;
 
+		for (size_t k = 0; k < l->n_raw && total <= budget; k++) {
+			list_item_source(c, i, k, &n_add, &named);
+			total += n_add;
+		}
+		if (!over && total > budget) {
+			over = true;
+			load_msg_add(&c->msgs, LOAD_ERR_VALIDATE, l->pos.file, l->pos.line,
+				     l->pos.col, RULES_ITEM_LIST, l->name,
+				     "expands to more than %u items with the lists it names (lists "
+				     "that name lists multiply)",
+				     MAX_LIST_ITEMS);
+		}
+		if (over) {
+			l->items = rules_alloc((l->n_raw + 1) * sizeof(*l->items));
+			if (l->n_raw)
+				memcpy(l->items, l->raw, l->n_raw * sizeof(*l->items));
+			l->n_items = l->n_raw;
+			continue;
+		}
+		budget -= total;
+		l->items = rules_alloc((total + 1) * sizeof(*l->items));
 		for (size_t k = 0; k < l->n_raw; k++) {
-			const char *item = l->raw[k];
-			const char *const *add = &l->raw[k];
-			size_t n_add = 1, j;
+			const char *const *add = list_item_source(c, i, k, &n_add, &named);
 
-			if (rules_names_get(&c->state->list_names, item, strlen(item), &j) &&
-			    c->lists[j].index < l->visibility) {
-				add = j < i ? c->lists[j].items : c->lists[j].raw;
-				n_add = j < i ? c->lists[j].n_items : c->lists[j].n_raw;
-				if (j != i)
-					used[j] = true;
-			}
-			rules_reserve(&l->items, &cap, l->n_items + n_add + 1, sizeof(*l->items));
+			if (named != SIZE_MAX && named != i)
+				used[named] = true;
 			if (n_add)
 				memcpy(&l->items[l->n_items], add, n_add * sizeof(*add));
 			l->n_items += n_add;
@@ -787,15 +964,26 @@ struct exp_text {
 
 /* Substitutes lists into condition texts. Only lists whose names occur in the text need a
  * pass, and a list name without delimiters can only occur as a whole token; so the passes
- * are driven by a min-heap of candidate list indexes: the tokens of the text at the start,
- * the tokens of what each substitution inserts (only later lists see those), and every list
- * whose name contains a delimiter. That keeps the cost proportional to the text, not to the
- * number of lists. */
+ * are driven by a min-heap of candidate list indexes: the lists named by the tokens of the
+ * text at the start and by the tokens of what each substitution inserts (only later lists
+ * see those). A name with delimiters ("my list") can only occur where its first token
+ * ("my") is a whole token, so such lists are found through their first token; only names
+ * made of delimiters alone are tried on every text. That keeps the cost proportional to
+ * the text, not to the number of lists. */
+struct list_bucket {
+	size_t *v; /* list indexes */
+	size_t n, cap;
+};
+
 struct expander {
 	const struct rules_collection *c;
 	bool *used;  /* may be NULL */
 	char **subs; /* per list: its items joined by ", ", built on first use */
-	size_t *always;
+	bool *sub_too_long; /* per list: the joined items would pass MAX_COND_TEXT */
+	struct rules_names first_tokens; /* first token of a name with delimiters -> bucket */
+	struct list_bucket *buckets;
+	size_t n_buckets, cap_buckets;
+	size_t *always; /* names without any token */
 	size_t n_always;
 	size_t *heap;
 	size_t n_heap, cap_heap;
@@ -848,6 +1036,14 @@ static void queue_tokens(struct expander *x, const char *s, size_t len, size_t a
 		if (rules_names_get(&x->c->state->list_names, s + start, i - start, &li) &&
 		    (after == SIZE_MAX || li > after))
 			heap_push(x, li);
+		if (x->n_buckets &&
+		    rules_names_get(&x->first_tokens, s + start, i - start, &li)) {
+			const struct list_bucket *b = &x->buckets[li];
+
+			for (size_t k = 0; k < b->n; k++)
+				if (after == SIZE_MAX || b->v[k] > after)
+					heap_push(x, b->v[k]);
+		}
 	}
 }
 
@@ -863,78 +1059,104 @@ static void add_quoted(struct strbuf *sb, const char *s)
 		sb_addc(sb, '"');
 }
 
+/* List li's items joined by ", " (built once), or NULL if that would pass MAX_COND_TEXT:
+ * it could not fit in any condition. */
 static const char *list_sub(struct expander *x, size_t li)
 {
 	const struct rules_list *l = &x->c->lists[li];
 	struct strbuf sb = STRBUF_INIT;
 
-	if (x->subs[li])
+	if (x->subs[li] || x->sub_too_long[li])
 		return x->subs[li];
 	sb_add(&sb, "", 0);
 	for (size_t i = 0; i < l->n_items; i++) {
 		if (i)
 			sb_adds(&sb, ", ");
 		add_quoted(&sb, l->items[i]);
+		if (sb.len > MAX_COND_TEXT) {
+			sb_release(&sb);
+			x->sub_too_long[li] = true;
+			return NULL;
+		}
 	}
 	x->subs[li] = sb.buf;
 	return sb.buf;
 }
 
-/* Replaces t[start, end) with " " sub " " (no leading blank at the start of the text). */
-static void splice(struct exp_text *t, size_t start, size_t end, const char *sub, size_t from)
+/* Appends n bytes of s to t; their origins are org[0..n), or from for each if org is NULL. */
+static void text_add(struct exp_text *t, const char *s, size_t n, const size_t *org, size_t from)
 {
-	struct exp_text n = {STRBUF_INIT, NULL, 0};
-	size_t sublen = strlen(sub), lead = start ? 1 : 0;
-	size_t len = start + lead + sublen + 1 + (t->sb.len - end);
+	rules_reserve(&t->origin, &t->cap, t->sb.len + n + 1, sizeof(*t->origin));
+	for (size_t i = 0; i < n; i++)
+		t->origin[t->sb.len + i] = org ? org[i] : from;
+	sb_add(&t->sb, s, n);
+}
 
-	sb_add(&n.sb, t->sb.buf, start);
-	if (lead)
-		sb_addc(&n.sb, ' ');
-	sb_adds(&n.sb, sub);
-	sb_addc(&n.sb, ' ');
-	sb_add(&n.sb, t->sb.buf + end, t->sb.len - end);
-	rules_reserve(&n.origin, &n.cap, len + 1, sizeof(*n.origin));
-	memcpy(n.origin, t->origin, start * sizeof(*n.origin));
-	for (size_t i = start; i < start + lead + sublen + 1; i++)
-		n.origin[i] = from;
-	memcpy(n.origin + start + lead + sublen + 1, t->origin + end,
-	       (t->sb.len - end + 1) * sizeof(*n.origin));
+/* Drops t's last byte. */
+static void text_drop_last(struct exp_text *t)
+{
+	t->sb.buf[--t->sb.len] = '\0';
+}
+
+/* One pass of list li over the text (b.11.2): each delimited occurrence of its name, with
+ * the blanks around it, becomes " " items " " (no leading blank at the start of the text).
+ * The new text is built in one go (splicing each occurrence in place would be quadratic in
+ * the number of occurrences). Returns -1, leaving t as it was, if the text would pass
+ * MAX_COND_TEXT. */
+static int substitute(struct expander *x, size_t li, struct exp_text *t)
+{
+	const char *name = x->c->lists[li].name, *in = t->sb.buf, *sub = NULL, *p;
+	size_t nlen = strlen(name), len = t->sb.len, pos = 0, done = 0, sublen = 0;
+	struct exp_text n = {STRBUF_INIT, NULL, 0};
+
+	while (pos < len && (p = memmem(in + pos, len - pos, name, nlen))) {
+		size_t at = (size_t)(p - in), end = at + nlen;
+		/* the byte before the name in the text as substituted so far */
+		bool any_before = at > done || n.sb.len;
+		char before = at > done ? in[at - 1] : n.sb.len ? n.sb.buf[n.sb.len - 1] : 0;
+
+		if ((any_before && !is_delim(before)) || (end < len && !is_delim(in[end]))) {
+			pos = at + 1;
+			continue;
+		}
+		if (!sub) {
+			sub = list_sub(x, li);
+			if (!sub)
+				goto too_long;
+			sublen = strlen(sub);
+		}
+		text_add(&n, in + done, at - done, t->origin + done, 0);
+		while (n.sb.len && is_blank(n.sb.buf[n.sb.len - 1]))
+			text_drop_last(&n);
+		while (end < len && is_blank(in[end]))
+			end++;
+		if (!sublen && n.sb.len && n.sb.buf[n.sb.len - 1] == ',')
+			text_drop_last(&n);
+		else if (!sublen && end < len && in[end] == ',')
+			end++;
+		if (n.sb.len)
+			text_add(&n, " ", 1, NULL, t->origin[at]);
+		text_add(&n, sub, sublen, NULL, t->origin[at]);
+		text_add(&n, " ", 1, NULL, t->origin[at]);
+		done = pos = end;
+		if (n.sb.len + (len - done) > MAX_COND_TEXT)
+			goto too_long;
+	}
+	if (!sub)
+		return 0; /* no occurrence */
+	text_add(&n, in + done, len - done, t->origin + done, 0);
+	n.origin[n.sb.len] = t->origin[len];
 	sb_release(&t->sb);
 	free(t->origin);
 	*t = n;
-}
-
-/* One pass of list li over the text (b.11.2). */
-static void substitute(struct expander *x, size_t li, struct exp_text *t)
-{
-	const char *name = x->c->lists[li].name;
-	size_t nlen = strlen(name), pos = 0;
-	const char *p;
-
-	while (pos < t->sb.len && (p = memmem(t->sb.buf + pos, t->sb.len - pos, name, nlen))) {
-		size_t start = (size_t)(p - t->sb.buf), end = start + nlen;
-		const char *sub;
-
-		if ((start && !is_delim(t->sb.buf[start - 1])) ||
-		    (end < t->sb.len && !is_delim(t->sb.buf[end]))) {
-			pos = start + 1;
-			continue;
-		}
-		sub = list_sub(x, li);
-		while (start && is_blank(t->sb.buf[start - 1]))
-			start--;
-		while (end < t->sb.len && is_blank(t->sb.buf[end]))
-			end++;
-		if (!*sub && start && t->sb.buf[start - 1] == ',')
-			start--;
-		else if (!*sub && end < t->sb.len && t->sb.buf[end] == ',')
-			end++;
-		splice(t, start, end, sub, t->origin[(size_t)(p - t->sb.buf)]);
-		pos = start + (start ? 1 : 0) + strlen(sub) + 1;
-		queue_tokens(x, sub, strlen(sub), li);
-		if (x->used)
-			x->used[li] = true;
-	}
+	queue_tokens(x, sub, sublen, li);
+	if (x->used)
+		x->used[li] = true;
+	return 0;
+too_long:
+	sb_release(&n.sb);
+	free(n.origin);
+	return -1;
 }
 
 static void expander_init(struct expander *x, const struct rules_collection *c, bool *used)
@@ -945,13 +1167,30 @@ static void expander_init(struct expander *x, const struct rules_collection *c, 
 	x->c = c;
 	x->used = used;
 	x->subs = rules_alloc((c->n_lists + 1) * sizeof(*x->subs));
+	x->sub_too_long = rules_alloc((c->n_lists + 1) * sizeof(*x->sub_too_long));
 	for (size_t i = 0; i < c->n_lists; i++) {
-		const char *n = c->lists[i].name;
+		const char *n = c->lists[i].name, *tok;
+		size_t len, b;
 
 		if (!n[strcspn(n, LIST_DELIMS)])
 			continue;
-		rules_reserve(&x->always, &cap, x->n_always + 1, sizeof(*x->always));
-		x->always[x->n_always++] = i;
+		tok = n + strspn(n, LIST_DELIMS);
+		len = strcspn(tok, LIST_DELIMS);
+		if (!len) {
+			rules_reserve(&x->always, &cap, x->n_always + 1, sizeof(*x->always));
+			x->always[x->n_always++] = i;
+			continue;
+		}
+		if (!rules_names_get(&x->first_tokens, tok, len, &b)) {
+			b = x->n_buckets;
+			rules_reserve(&x->buckets, &x->cap_buckets, b + 1, sizeof(*x->buckets));
+			memset(&x->buckets[b], 0, sizeof(*x->buckets));
+			x->n_buckets++;
+			rules_names_put(&x->first_tokens, tok, len, b);
+		}
+		rules_reserve(&x->buckets[b].v, &x->buckets[b].cap, x->buckets[b].n + 1,
+			      sizeof(*x->buckets[b].v));
+		x->buckets[b].v[x->buckets[b].n++] = i;
 	}
 }
 
@@ -960,14 +1199,22 @@ static void expander_free(struct expander *x)
 	for (size_t i = 0; i < x->c->n_lists; i++)
 		free(x->subs[i]);
 	free(x->subs);
+	free(x->sub_too_long);
 	free(x->always);
+	for (size_t i = 0; i < x->n_buckets; i++)
+		free(x->buckets[i].v);
+	free(x->buckets);
+	rules_names_free(&x->first_tokens);
 	free(x->heap);
 }
 
-static void expand(struct expander *x, const char *src, struct rules_cond *out)
+/* Substitutes the lists into src (b.11.2). Returns 0, or -1 if the text would pass
+ * MAX_COND_TEXT: out then holds src unsubstituted. */
+static int expand(struct expander *x, const char *src, struct rules_cond *out)
 {
 	struct exp_text t = {STRBUF_INIT, NULL, 0};
 	size_t len = strlen(src), last = SIZE_MAX;
+	int rc = 0;
 
 	sb_add(&t.sb, src, len);
 	rules_reserve(&t.origin, &t.cap, len + 1, sizeof(*t.origin));
@@ -977,17 +1224,25 @@ static void expand(struct expander *x, const char *src, struct rules_cond *out)
 	queue_tokens(x, src, len, SIZE_MAX);
 	for (size_t i = 0; i < x->n_always; i++)
 		heap_push(x, x->always[i]);
-	while (x->n_heap) {
+	while (x->n_heap && !rc) {
 		size_t li = heap_pop(x);
 
 		if (li != last)
-			substitute(x, li, &t);
+			rc = substitute(x, li, &t);
 		last = li;
+	}
+	if (rc) {
+		sb_reset(&t.sb);
+		sb_add(&t.sb, src, len);
+		rules_reserve(&t.origin, &t.cap, len + 1, sizeof(*t.origin));
+		for (size_t i = 0; i <= len; i++)
+			t.origin[i] = i;
 	}
 	out->source = rules_strdup(src);
 	out->text = t.sb.buf;
 	out->len = t.sb.len;
 	out->origin = t.origin;
+	return rc;
 }
 
 void rules_expand_lists(const struct rules_collection *c, const char *text, struct rules_cond *out)
@@ -995,7 +1250,7 @@ void rules_expand_lists(const struct rules_collection *c, const char *text, stru
 	struct expander x;
 
 	expander_init(&x, c, NULL);
-	expand(&x, text, out);
+	(void)expand(&x, text, out);
 	expander_free(&x);
 }
 
@@ -1081,6 +1336,15 @@ static void add_value_list(struct strbuf *sb, const struct rules_node *seq)
 	sb_addc(sb, ')');
 }
 
+/* The condition text grew past MAX_COND_TEXT while the exception at was added (YAML aliases
+ * let a small file repeat large values). */
+static int too_long(const struct finishing *fin, const struct rules_file *f,
+		    const struct rules_node *at)
+{
+	return exc_fail(fin, f, at, "its values make the condition longer than %u bytes",
+			MAX_COND_TEXT);
+}
+
 /* fields: F, comps: OP (default "in"), values: [v, ...] */
 static int single_field_text(const struct finishing *fin, struct strbuf *sb)
 {
@@ -1109,6 +1373,8 @@ static int single_field_text(const struct finishing *fin, struct strbuf *sb)
 		if (i)
 			sb_adds(sb, ", ");
 		add_quoted(sb, e->values[i].node->text);
+		if (sb->len > MAX_COND_TEXT)
+			return too_long(fin, e->values[i].file, e->values[i].node);
 	}
 	sb_adds(sb, "))");
 	return 0;
@@ -1138,12 +1404,18 @@ static int tuple_comps(const struct finishing *fin, char (*ops)[64])
 
 /* One value tuple: "( F1 OP1 R1 and  F2 OP2 R2)" (b.10: each part starts with a blank and the
  * parts are joined by " and ", hence the two blanks). */
-static void tuple_term(const struct rules_exception *e, char (*ops)[64],
-		       const struct rules_node *tuple, struct strbuf *sb)
+static int tuple_term(const struct finishing *fin, char (*ops)[64],
+		      const struct rules_exc_values *tv, struct strbuf *sb)
 {
+	const struct rules_exception *e = fin->e;
+	const struct rules_node *tuple = tv->node;
+
 	sb_addc(sb, '(');
 	for (size_t k = 0; k < tuple->n; k++) {
 		const struct rules_node *v = tuple->items[k];
+
+		if (sb->len > MAX_COND_TEXT)
+			return too_long(fin, tv->file, tuple);
 
 		sb_addf(sb, "%s %s %s ", k ? " and " : "", e->fields->items[k]->text, ops[k]);
 		if (v->type == RULES_NODE_SEQ)
@@ -1156,6 +1428,7 @@ static void tuple_term(const struct rules_exception *e, char (*ops)[64],
 			add_quoted(sb, v->text);
 	}
 	sb_addc(sb, ')');
+	return 0;
 }
 
 /* fields: [F1, F2], comps: [OP1, OP2] (default =), values: [[v1, v2], ...] */
@@ -1181,10 +1454,10 @@ static int tuple_text(const struct finishing *fin, struct strbuf *sb)
 	}
 	if (!rc && e->n_values) {
 		sb_adds(sb, " and not (");
-		for (size_t i = 0; i < e->n_values; i++) {
+		for (size_t i = 0; !rc && i < e->n_values; i++) {
 			if (i)
 				sb_adds(sb, " or ");
-			tuple_term(e, ops, e->values[i].node, sb);
+			rc = tuple_term(fin, ops, &e->values[i], sb);
 		}
 		sb_addc(sb, ')');
 	}
@@ -1238,6 +1511,16 @@ static void mark_macro_words(struct rules_collection *c, const char *text, size_
 	}
 }
 
+/* A condition the lists would make longer than MAX_COND_TEXT (a macro keeps its text
+ * unsubstituted; the error makes the load fail either way). */
+static void cond_too_long(struct rules_collection *c, const struct rules_pos *pos,
+			  enum rules_item_kind kind, const char *name)
+{
+	load_msg_add(&c->msgs, LOAD_ERR_COMPILE_CONDITION, pos->file, pos->line, pos->col, kind,
+		     name, "condition longer than %u bytes once lists are substituted",
+		     MAX_COND_TEXT);
+}
+
 int rules_collection_finish(struct rules_collection *c)
 {
 	struct expander x;
@@ -1252,18 +1535,25 @@ int rules_collection_finish(struct rules_collection *c)
 	used = rules_alloc((c->n_lists + 1) * sizeof(*used));
 	expand_list_items(c, used);
 	expander_init(&x, c, used);
-	for (size_t i = 0; i < c->n_macros; i++)
-		expand(&x, c->macros[i].condition, &c->macros[i].cond);
+	for (size_t i = 0; i < c->n_macros; i++) {
+		struct rules_macro *m = &c->macros[i];
+
+		if (expand(&x, m->condition, &m->cond))
+			cond_too_long(c, &m->cond_pos, RULES_ITEM_MACRO, m->name);
+	}
 	for (size_t i = 0; i < c->n_rules; i++) {
 		struct rules_rule *r = &c->rules[i];
 		struct strbuf sb = STRBUF_INIT;
 
 		if (r->unknown_source)
 			continue;
-		if (rule_text(c, r, &sb))
+		if (rule_text(c, r, &sb)) {
 			r->failed = true;
-		else
-			expand(&x, sb.buf, &r->cond);
+		} else if (expand(&x, sb.buf, &r->cond)) {
+			cond_too_long(c, &r->cond_pos, RULES_ITEM_RULE, r->name);
+			rules_cond_free(&r->cond);
+			r->failed = true;
+		}
 		sb_release(&sb);
 	}
 	expander_free(&x);

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
+#include "rules_conf.h"
+
 /* --- Codes and messages ------------------------------------------------------------------- */
 
 static const struct {
@@ -755,24 +757,28 @@ static int check_exception(const struct check *c, size_t i, const struct rules_n
 static int check_exceptions(const struct check *c, const struct rules_node *k,
 			    const struct rules_node *v)
 {
+	struct rules_names seen = {0};
+	size_t first;
+
 	if (v->is_null)
 		return fail(c, k, "key 'exceptions' has no value");
 	if (v->type != RULES_NODE_SEQ)
 		return fail(c, v, "key 'exceptions' must be a sequence, not %s", node_what(v));
 	for (size_t i = 0; i < v->n; i++) {
-		const char *name;
+		const struct rules_node *name;
 
-		if (check_exception(c, i, v->items[i]))
+		if (check_exception(c, i, v->items[i])) {
+			rules_names_free(&seen);
 			return -1;
-		name = rules_node_get(v->items[i], "name")->text;
-		for (size_t j = 0; j < i; j++) {
-			if (strcmp(rules_node_get(v->items[j], "name")->text, name) == 0) {
-				warn(c, LOAD_EXCEPTION_NAME_NOT_UNIQUE, v->items[i],
-				     "exception '%s' is defined more than once", name);
-				break;
-			}
 		}
+		name = rules_node_get(v->items[i], "name");
+		if (rules_names_get(&seen, name->text, name->len, &first))
+			warn(c, LOAD_EXCEPTION_NAME_NOT_UNIQUE, v->items[i],
+			     "exception '%s' is defined more than once", name->text);
+		else
+			rules_names_put(&seen, name->text, name->len, i);
 	}
+	rules_names_free(&seen);
 	return 0;
 }
 
@@ -866,8 +872,8 @@ static int check_override(const struct check *c, const struct rules_node *k,
 			return fail(c, ok, "key '%s' cannot be replaced", ok->text);
 		if (!rules_node_get(c->map, ok->text))
 			return fail(c, ok,
-				    "an %s override for '%s' was given but the item has no '%s'",
-				    op->text, ok->text, ok->text);
+				    "'override: {%s: %s}' was given but the item has no '%s'",
+				    ok->text, op->text, ok->text);
 	}
 	return 0;
 }
@@ -1253,6 +1259,32 @@ static int on_start(struct builder *b, const yaml_event_t *ev, enum rules_node_t
 	return 0;
 }
 
+/* A key given twice in one mapping: YAML forbids it, but libyaml (like the reference
+ * loader's yaml-cpp) accepts it, and every lookup finds the first. Warn about each later
+ * one, whose value is ignored. Hashed, so a mapping of many keys stays linear. */
+static void warn_repeated_keys(struct builder *b, const struct rules_node *map)
+{
+	struct rules_names seen = {0};
+	size_t first;
+
+	if (map->n < 2)
+		return;
+	for (size_t i = 0; i < map->n; i++) {
+		const struct rules_node *k = map->pairs[i].key;
+
+		if (!rules_names_get(&seen, k->text, k->len, &first)) {
+			rules_names_put(&seen, k->text, k->len, i);
+			continue;
+		}
+		load_msg_add(b->msgs, LOAD_UNKNOWN_KEY, b->f, k->line, k->col, RULES_ITEM_UNKNOWN,
+			     NULL,
+			     "key '%s' is repeated (first at %u:%u): this value is ignored, the "
+			     "first one is used",
+			     k->text, map->pairs[first].key->line, map->pairs[first].key->col);
+	}
+	rules_names_free(&seen);
+}
+
 static int on_end(struct builder *b)
 {
 	struct frame *fr = &b->frames[--b->depth];
@@ -1274,6 +1306,7 @@ static int on_end(struct builder *b)
 		}
 		n->pairs = pairs;
 		n->n = fr->n / 2;
+		warn_repeated_keys(b, n);
 	}
 	anchor_set(b, fr->anchor, n);
 	fr->anchor = NULL;
@@ -1326,6 +1359,51 @@ static void builder_free(struct builder *b)
 	free(b->anchors);
 }
 
+/* The mark of byte offset in f (libyaml gives reader errors only an offset): columns count
+ * bytes, as the snippet's caret does. */
+static yaml_mark_t offset_mark(const struct rules_file *f, size_t offset)
+{
+	yaml_mark_t m = {0};
+
+	if (offset > f->len)
+		offset = f->len;
+	for (size_t i = 0; i < offset; i++) {
+		if (f->buf[i] == '\n') {
+			m.line++;
+			m.column = 0;
+		} else {
+			m.column++;
+		}
+	}
+	m.index = offset;
+	return m;
+}
+
+/* Records libyaml's error: where it is, what it is, and for an unfinished construct (a
+ * flow sequence, a quoted scalar, ...) where that construct started. */
+static int yaml_error(struct builder *b, const yaml_parser_t *parser)
+{
+	const char *problem = parser->problem ? parser->problem : "syntax error";
+
+	if (parser->error == YAML_READER_ERROR) {
+		yaml_mark_t m = offset_mark(b->f, parser->problem_offset);
+
+		if (parser->problem_value >= 0)
+			return build_error(b, LOAD_ERR_YAML_PARSE, m,
+					   "invalid YAML: %s (byte offset %zu, value 0x%02x)", problem,
+					   parser->problem_offset, (unsigned)parser->problem_value);
+		return build_error(b, LOAD_ERR_YAML_PARSE, m, "invalid YAML: %s (byte offset %zu)",
+				   problem, parser->problem_offset);
+	}
+	if (parser->context)
+		return build_error(b, LOAD_ERR_YAML_PARSE, parser->problem_mark,
+				   "invalid YAML: %s %s that starts at %u:%u", problem,
+				   parser->context, (unsigned)parser->context_mark.line + 1,
+				   (unsigned)parser->context_mark.column + 1);
+	return build_error(b, LOAD_ERR_YAML_PARSE, parser->problem_mark, "invalid YAML: %s",
+			   problem);
+}
+
 static int parse_yaml(struct rules_file *f, struct load_msgs *msgs)
 {
 	struct builder b = {.f = f, .msgs = msgs};
@@ -1338,15 +1416,7 @@ static int parse_yaml(struct rules_file *f, struct load_msgs *msgs)
 	yaml_parser_set_input_string(&parser, (const unsigned char *)f->buf, f->len);
 	while (!done && !rc) {
 		if (!yaml_parser_parse(&parser, &ev)) {
-			yaml_mark_t m = parser.problem_mark;
-
-			if (parser.context)
-				rc = build_error(&b, LOAD_ERR_YAML_PARSE, m, "invalid YAML: %s %s",
-						 parser.problem ? parser.problem : "syntax error",
-						 parser.context);
-			else
-				rc = build_error(&b, LOAD_ERR_YAML_PARSE, m, "invalid YAML: %s",
-						 parser.problem ? parser.problem : "syntax error");
+			rc = yaml_error(&b, &parser);
 			break;
 		}
 		done = ev.type == YAML_STREAM_END_EVENT;
@@ -1435,6 +1505,8 @@ struct rules_file *rules_yaml_read_file(const char *path, struct load_msgs *msgs
 	fclose(fp);
 	if (!sb.buf)
 		sb_add(&sb, "", 0);
+	if (rules_conf_is_conf_path(path))
+		return rules_conf_parse(path, sb.buf, sb.len, msgs);
 	return read_content(path, sb.buf, sb.len, msgs);
 }
 
@@ -1455,7 +1527,7 @@ static bool has_rules_suffix(const char *name)
 	size_t n = strlen(name);
 
 	return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
-	       (n > 4 && strcmp(name + n - 4, ".yml") == 0);
+	       (n > 4 && strcmp(name + n - 4, ".yml") == 0) || rules_conf_is_conf_path(name);
 }
 
 static int cmp_paths(const void *a, const void *b)
