@@ -140,8 +140,9 @@ static __always_inline u32 copy_user_mem(u8 *buf, u32 off, u64 len, u32 max, con
 		len = max;
 		h->flags |= SK_F_TRUNC;
 	}
-	off &= SK_RECORD_MAX - 1;
-	len &= SK_RECORD_MAX - 1;
+	/* BOUND, not &=: with a max the compiler cannot see, it folds a plain mask away. */
+	BOUND(off, SK_RECORD_MAX - 1);
+	BOUND(len, SK_RECORD_MAX - 1);
 	if (bpf_probe_read_user(buf + off, len, src)) {
 		h->flags |= SK_F_READ_FAIL;
 		return 0;

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
-/* Sockets: connect and accept exits, with the caller's sockaddr and the kernel's view of
- * the socket read through the task's fd table. */
+/* Sockets: the kernel's view of a socket (family, type, both ends), read through the
+ * task's fd table for the tuple blobs (blobs.bpf.h). */
 #ifndef SAKER_NET_BPF_H
 #define SAKER_NET_BPF_H
 
 #include "emit.bpf.h"
-#include "syscall_ids.h"
 #include <bpf/bpf_endian.h>
 
 #define SK_S_IFMT   0170000
@@ -54,43 +53,6 @@ static __always_inline int sock_tuple_read(struct sk_sock_tuple *t, long fd)
 		t->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	}
 	return 0;
-}
-
-static __always_inline int on_sock_exit(struct sk_counters *c, struct sk_syscall_ev *ev, u8 *buf,
-					u16 nr)
-{
-	u32 off = sizeof(*ev), n = 0;
-	long fd;
-
-	if (nr == SK_NR_connect) {
-		/* connect(fd, addr, addrlen) */
-		n = copy_user_mem(buf, off, (u32)ev->args[2], SK_SOCKADDR_MAX,
-				  (const void *)ev->args[1]);
-		fd = (long)(int)ev->args[0];
-	} else {
-		/* accept(fd, addr, addrlen *) / accept4(..., flags): the peer address, if the
-		 * caller asked for it and the call succeeded. */
-		u32 alen = 0;
-
-		if (ev->ret >= 0 && ev->args[1] && ev->args[2] &&
-		    !bpf_probe_read_user(&alen, sizeof(alen), (const void *)ev->args[2]))
-			n = copy_user_mem(buf, off, alen, SK_SOCKADDR_MAX,
-					  (const void *)ev->args[1]);
-		fd = ev->ret;
-	}
-	ev->blob_len[0] = n;
-	off += n;
-	if (fd >= 0) {
-		struct sk_sock_tuple *t =
-		    (struct sk_sock_tuple *)(buf + (off & (SK_RECORD_MAX - 1)));
-
-		__builtin_memset(t, 0, sizeof(*t));
-		if (sock_tuple_read(t, fd) == 0) {
-			ev->blob_len[1] = sizeof(*t);
-			off += sizeof(*t);
-		}
-	}
-	return record_send(c, buf, off);
 }
 
 #endif /* SAKER_NET_BPF_H */

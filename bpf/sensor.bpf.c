@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * The sensor's kernel side: one program on the raw sys_exit tracepoint that checks the
- * interesting-syscall bitmap and dispatches by syscall id, plus the scheduler's process
- * tracepoints (proc.bpf.h). Only sys_exit is attached: every attached hook taxes every
- * syscall on the host, and the arguments are still in the saved registers at exit.
+ * interesting-syscall bitmap and sends one record per syscall, its blobs filled by the
+ * rules of abi/blobs.h (blobs.bpf.h), plus the scheduler's process tracepoints
+ * (proc.bpf.h). Only sys_exit is attached: every attached hook taxes every syscall on the
+ * host, and the arguments are still in the saved registers at exit.
  *
- * One compilation unit; handlers are grouped by family in *.bpf.h.
+ * One compilation unit; the pieces are in *.bpf.h.
  */
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
@@ -15,8 +16,8 @@
 #include "maps.bpf.h"
 #include "emit.bpf.h"
 #include "proc.bpf.h"
-#include "file.bpf.h"
 #include "net.bpf.h"
+#include "blobs.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -40,10 +41,11 @@ static __always_inline void syscall_fill(struct sk_syscall_ev *ev, const struct 
 	ev->_pad = 0;
 }
 
-/* After the bitmap check: drop our own events, count, and run the syscall's handler. */
+/* After the bitmap check: drop our own events, count, and send the record. */
 static __always_inline int sys_exit_common(const struct sys_ctx *sc, bool compat)
 {
 	u64 id = bpf_get_current_pid_tgid();
+	const struct sk_blob_spec *spec;
 	struct sk_counters *c;
 	struct sk_syscall_ev *ev;
 
@@ -57,19 +59,8 @@ static __always_inline int sys_exit_common(const struct sys_ctx *sc, bool compat
 	}
 	COUNT_FAST(c, seen);
 
-	switch (sc->nr) {
-	case SK_NR_execve:
-	case SK_NR_execveat:
-	case SK_NR_open:
-	case SK_NR_openat:
-	case SK_NR_openat2:
-	case SK_NR_creat:
-	case SK_NR_connect:
-	case SK_NR_accept:
-	case SK_NR_accept4:
-	case SK_NR_clone3:
-		break;
-	default:
+	spec = &blob_specs[sc->nr & (SK_NR_SYSCALLS - 1)];
+	if (!spec->b[0].kind && !spec->b[1].kind) {
 		/* No blobs: reserve in the ring directly. */
 		ev = record_reserve(c, SK_EV_SYSCALL, sizeof(*ev), id);
 		if (!ev)
@@ -86,22 +77,7 @@ static __always_inline int sys_exit_common(const struct sys_ctx *sc, bool compat
 	}
 	hdr_fill(&ev->hdr, SK_EV_SYSCALL, 0, id); /* record_send sets the size */
 	syscall_fill(ev, sc);
-	switch (sc->nr) {
-	case SK_NR_execve:
-	case SK_NR_execveat:
-		return on_exec_exit(c, ev, (u8 *)ev);
-	case SK_NR_connect:
-	case SK_NR_accept:
-	case SK_NR_accept4:
-		return on_sock_exit(c, ev, (u8 *)ev, sc->nr);
-	case SK_NR_clone3:
-		/* struct clone_args starts with its u64 flags */
-		ev->blob_len[0] =
-		    copy_user_mem((u8 *)ev, sizeof(*ev), 8, 8, (const void *)sc->args[0]);
-		return record_send(c, ev, sizeof(*ev) + ev->blob_len[0]);
-	default:
-		return on_open_exit(c, ev, (u8 *)ev, sc->nr);
-	}
+	return syscall_send_blobs(c, ev, spec);
 }
 
 static __always_inline bool is_interesting(unsigned long nr)

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "syscalls.h"
+
 static const size_t fixed_size[SK_EV_MAX] = {
     [SK_EV_SYSCALL] = sizeof(struct sk_syscall_ev),
     [SK_EV_FORK] = sizeof(struct sk_fork_ev),
@@ -18,8 +20,34 @@ const char *decode_error_name(enum decode_error e)
 	    [DECODE_ABI] = "abi_version",
 	    [DECODE_TYPE] = "unknown_type",
 	    [DECODE_BLOBS] = "bad_blob_length",
+	    [DECODE_BLOB_SPEC] = "blob_against_spec",
 	};
 	return (unsigned)e < DECODE_NERRORS ? names[e] : "?";
+}
+
+/* Whether a blob of len bytes is one the rule can produce (0 is always allowed: nothing
+ * read, or not on this outcome). Downstream code may then rely on fixed sizes. */
+static bool blob_allowed(const struct sk_blob_rule *r, uint32_t len)
+{
+	if (len == 0)
+		return true;
+	switch (r->kind) {
+	case SK_BK_STR:
+		return len <= SK_PATH_MAX;
+	case SK_BK_MEM:
+		return len == r->size;
+	case SK_BK_SOCKADDR:
+	case SK_BK_SOCKADDR_OUT:
+	case SK_BK_MSG_NAME:
+		return len <= SK_SOCKADDR_MAX;
+	case SK_BK_TUPLE:
+	case SK_BK_TUPLE_RET:
+		return len == sizeof(struct sk_sock_tuple);
+	case SK_BK_ARGV:
+		return len <= SK_ARGV_MAX;
+	default:
+		return false;
+	}
 }
 
 static enum decode_error fail(struct decode_stats *st, enum decode_error e)
@@ -59,6 +87,7 @@ enum decode_error decode_record(const void *data, size_t size, struct event *ev,
 	switch (h.type) {
 	case SK_EV_SYSCALL: {
 		const struct sk_syscall_ev *s = data;
+		const struct sk_blob_spec *spec = syscall_blob_spec(s->nr);
 
 		ev->nr = s->nr;
 		ev->ret = s->ret;
@@ -66,6 +95,8 @@ enum decode_error decode_record(const void *data, size_t size, struct event *ev,
 		for (int i = 0; i < 2; i++) {
 			if (s->blob_len[i] > size - off)
 				return fail(st, DECODE_BLOBS);
+			if (!blob_allowed(&spec->b[i], s->blob_len[i]))
+				return fail(st, DECODE_BLOB_SPEC);
 			ev->blob[i].p = s->blob_len[i] ? p + off : NULL;
 			ev->blob[i].len = s->blob_len[i];
 			off += s->blob_len[i];

@@ -16,6 +16,8 @@ enum decode_error {
 	DECODE_ABI,   /* another ABI version */
 	DECODE_TYPE,  /* unknown kind */
 	DECODE_BLOBS, /* blob lengths run past the record */
+	DECODE_BLOB_SPEC, /* a blob the syscall's rule (abi/blobs.h) does not allow: present
+			     where none is sent, of the wrong size, or over its limit */
 	DECODE_NERRORS
 };
 

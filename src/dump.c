@@ -1,24 +1,22 @@
 #include "dump.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 
 #include <cJSON.h>
 
+#include "evtargs.h"
 #include "flags.h"
 #include "syscall_ids.h"
 #include "syscalls.h"
 #include "timeutil.h"
 
-/* An argument as both formats need it. Text values live in a side buffer (by offset,
- * since the buffer may move as it grows). */
+/* An argument as both formats need it. Text values live in a side buffer (by offset and
+ * length, since the buffer may move as it grows). */
 enum arg_kind {
-	ARG_INT,  /* signed number */
+	ARG_INT,  /* a number: JSON number; text: its symbolic form if it has one (0640) */
 	ARG_HEX,  /* unsigned number shown in hex (raw registers, pointers) */
-	ARG_SYM,  /* symbolic text (flag names, addresses): plain ASCII */
+	ARG_SYM,  /* symbolic text (flag names, addresses): a JSON string */
 	ARG_STR,  /* bytes from the traced process: escaped */
 	ARG_LIST, /* NUL-separated strings (argv) */
 };
@@ -29,10 +27,10 @@ struct arg {
 	int64_t num;
 	const uint8_t *p; /* ARG_STR, ARG_LIST */
 	size_t len;
-	size_t sym_off; /* ARG_SYM: offset in the side buffer, NUL-terminated */
+	size_t sym_off, sym_len; /* ARG_SYM, and ARG_INT's text form if sym_len */
 };
 
-#define MAX_ARGS 10
+#define MAX_ARGS 24
 
 struct arglist {
 	struct arg a[MAX_ARGS];
@@ -60,15 +58,19 @@ static void arg_hex(struct arglist *l, const char *name, uint64_t v)
 	arg_add(l, name, ARG_HEX)->num = (int64_t)v;
 }
 
-/* Starts a symbolic argument: the caller appends its text to l->sym. */
-static void arg_sym_begin(struct arglist *l, const char *name)
+/* Starts a symbolic argument: the caller appends its text to l->sym, then calls
+ * arg_sym_end. */
+static struct arg *arg_sym_begin(struct arglist *l, const char *name, enum arg_kind kind)
 {
-	struct arg *a = arg_add(l, name, ARG_SYM);
+	struct arg *a = arg_add(l, name, kind);
 
-	/* Each text ends where the next one's separator starts (the last at the buffer's
-	 * own terminator). */
-	sb_addc(&l->sym, '\0');
 	a->sym_off = l->sym.len;
+	return a;
+}
+
+static void arg_sym_end(struct arglist *l, struct arg *a)
+{
+	a->sym_len = l->sym.len - a->sym_off;
 }
 
 static const char *arg_sym(const struct arglist *l, const struct arg *a)
@@ -76,16 +78,14 @@ static const char *arg_sym(const struct arglist *l, const struct arg *a)
 	return l->sym.buf ? l->sym.buf + a->sym_off : "";
 }
 
-/* A string blob: drops the terminating NUL the kernel side counted. */
+/* A string blob, up to its first NUL (the kernel side counts the terminator). */
 static void arg_str(struct arglist *l, const char *name, const struct blob *b)
 {
 	struct arg *a = arg_add(l, name, ARG_STR);
-	size_t len = b->len;
+	const uint8_t *nul = b->len ? memchr(b->p, '\0', b->len) : NULL;
 
-	if (len && b->p[len - 1] == '\0')
-		len--;
 	a->p = b->p;
-	a->len = len;
+	a->len = nul ? (size_t)(nul - b->p) : b->len;
 }
 
 static void arg_list(struct arglist *l, const char *name, const struct blob *b)
@@ -96,186 +96,142 @@ static void arg_list(struct arglist *l, const char *name, const struct blob *b)
 	a->len = b->len;
 }
 
-static void sockaddr_render(struct strbuf *sb, const struct blob *b)
-{
-	uint16_t family;
-	char ip[INET6_ADDRSTRLEN];
-
-	if (b->len < sizeof(family)) {
-		sb_adds(sb, "<none>");
-		return;
-	}
-	memcpy(&family, b->p, sizeof(family));
-	if (family == AF_INET && b->len >= sizeof(struct sockaddr_in)) {
-		struct sockaddr_in sin;
-
-		memcpy(&sin, b->p, sizeof(sin));
-		inet_ntop(AF_INET, &sin.sin_addr, ip, sizeof(ip));
-		sb_addf(sb, "%s:%u", ip, ntohs(sin.sin_port));
-	} else if (family == AF_INET6 && b->len >= sizeof(struct sockaddr_in6)) {
-		struct sockaddr_in6 sin6;
-
-		memcpy(&sin6, b->p, sizeof(sin6));
-		inet_ntop(AF_INET6, &sin6.sin6_addr, ip, sizeof(ip));
-		sb_addf(sb, "[%s]:%u", ip, ntohs(sin6.sin6_port));
-	} else if (family == AF_UNIX) {
-		const uint8_t *path = b->p + sizeof(family);
-		size_t len = b->len - sizeof(family);
-
-		sb_adds(sb, "unix:");
-		/* An abstract socket's name starts with a NUL byte: shown with a leading '@'. */
-		if (len && path[0] == '\0') {
-			sb_addc(sb, '@');
-			path++;
-			len--;
-		} else {
-			len = strnlen((const char *)path, len);
-		}
-		sb_add_cescaped(sb, path, len);
-	} else {
-		sb_addf(sb, "family=%u", family);
-	}
-}
-
-static void tuple_render(struct strbuf *sb, const struct sk_sock_tuple *t, bool local)
-{
-	char ip[INET6_ADDRSTRLEN];
-	const uint8_t *addr = local ? t->saddr : t->daddr;
-	unsigned port = local ? t->sport : t->dport;
-
-	if (t->family == AF_INET) {
-		inet_ntop(AF_INET, addr, ip, sizeof(ip));
-		sb_addf(sb, "%s:%u", ip, port);
-	} else if (t->family == AF_INET6) {
-		inet_ntop(AF_INET6, addr, ip, sizeof(ip));
-		sb_addf(sb, "[%s]:%u", ip, port);
-	} else if (t->family == AF_UNIX) {
-		sb_adds(sb, "unix");
-	} else {
-		sb_addf(sb, "family=%u", t->family);
-	}
-}
-
+/* A socket tuple as three arguments: socktype, local, remote. */
 static void add_tuple(struct arglist *l, const struct blob *b)
 {
 	struct sk_sock_tuple t;
+	struct arg *a;
 
 	if (b->len != sizeof(t))
 		return;
 	memcpy(&t, b->p, sizeof(t));
-	arg_sym_begin(l, "socktype");
+	a = arg_sym_begin(l, "socktype", ARG_SYM);
 	sb_adds(&l->sym, sock_type_name(t.type));
-	arg_sym_begin(l, "local");
-	tuple_render(&l->sym, &t, true);
-	arg_sym_begin(l, "remote");
-	tuple_render(&l->sym, &t, false);
+	arg_sym_end(l, a);
+	a = arg_sym_begin(l, "local", ARG_SYM);
+	evtargs_tuple_end(&l->sym, &t, true);
+	arg_sym_end(l, a);
+	a = arg_sym_begin(l, "remote", ARG_SYM);
+	evtargs_tuple_end(&l->sym, &t, false);
+	arg_sym_end(l, a);
 }
 
+/* Every argument the schema (evtargs.h) knows, under its name; values the event does not
+ * carry are left out. The exec family's filename and argv come, on success, from the
+ * process table, which the exec record just before has updated. */
 static void syscall_args(struct arglist *l, const struct event *ev, const struct proc *p)
 {
-	const uint64_t *a = ev->args;
+	unsigned n = evtargs_count(ev->nr);
 
-	switch (ev->nr) {
-	case SK_NR_open:
-		arg_str(l, "path", &ev->blob[0]);
-		arg_sym_begin(l, "flags");
-		flags_open(&l->sym, a[1]);
-		arg_int(l, "mode", (int64_t)(a[2] & 07777));
-		break;
-	case SK_NR_creat:
-		arg_str(l, "path", &ev->blob[0]);
-		arg_int(l, "mode", (int64_t)(a[1] & 07777));
-		break;
-	case SK_NR_openat:
-		arg_sym_begin(l, "dirfd");
-		flags_dirfd(&l->sym, (int64_t)a[0]);
-		arg_str(l, "path", &ev->blob[0]);
-		arg_sym_begin(l, "flags");
-		flags_open(&l->sym, a[2]);
-		arg_int(l, "mode", (int64_t)(a[3] & 07777));
-		break;
-	case SK_NR_openat2: {
-		uint64_t how[3] = {0, 0, 0};
-
-		arg_sym_begin(l, "dirfd");
-		flags_dirfd(&l->sym, (int64_t)a[0]);
-		arg_str(l, "path", &ev->blob[0]);
-		if (ev->blob[1].len == sizeof(how))
-			memcpy(how, ev->blob[1].p, sizeof(how));
-		arg_sym_begin(l, "flags");
-		flags_open(&l->sym, how[0]);
-		arg_int(l, "mode", (int64_t)(how[1] & 07777));
-		arg_hex(l, "resolve", how[2]);
-		break;
-	}
-	case SK_NR_close:
-		arg_int(l, "fd", (int)a[0]);
-		break;
-	case SK_NR_execve:
-	case SK_NR_execveat:
-		if (ev->nr == SK_NR_execveat) {
-			arg_sym_begin(l, "dirfd");
-			flags_dirfd(&l->sym, (int64_t)a[0]);
-		}
-		if (ev->ret < 0) {
-			arg_str(l, "filename", &ev->blob[0]);
-			arg_list(l, "argv", &ev->blob[1]);
-		} else if (p && p->exe) {
-			/* On success the new image came in the exec record just before, which
-			 * the process table holds. */
-			struct blob fn = {(const uint8_t *)p->exe, (uint32_t)strlen(p->exe)};
-			struct blob av = {(const uint8_t *)p->args, (uint32_t)p->args_len};
-
-			arg_str(l, "filename", &fn);
-			arg_list(l, "argv", &av);
-		}
-		if (ev->nr == SK_NR_execveat) {
-			arg_sym_begin(l, "flags");
-			flags_at(&l->sym, a[4]);
-		}
-		break;
-	case SK_NR_clone:
-		arg_sym_begin(l, "flags");
-		flags_clone(&l->sym, a[0]);
-		break;
-	case SK_NR_clone3: {
-		uint64_t fl = 0;
-
-		if (ev->blob[0].len == sizeof(fl))
-			memcpy(&fl, ev->blob[0].p, sizeof(fl));
-		arg_sym_begin(l, "flags");
-		flags_clone(&l->sym, fl);
-		break;
-	}
-	case SK_NR_fork:
-	case SK_NR_vfork:
-		break;
-	case SK_NR_connect:
-		arg_int(l, "fd", (int)a[0]);
-		arg_sym_begin(l, "addr");
-		sockaddr_render(&l->sym, &ev->blob[0]);
-		add_tuple(l, &ev->blob[1]);
-		break;
-	case SK_NR_accept:
-	case SK_NR_accept4:
-		arg_int(l, "fd", (int)a[0]);
-		if (ev->blob[0].len) {
-			arg_sym_begin(l, "addr");
-			sockaddr_render(&l->sym, &ev->blob[0]);
-		}
-		if (ev->nr == SK_NR_accept4) {
-			arg_sym_begin(l, "flags");
-			flags_accept4(&l->sym, a[3]);
-		}
-		add_tuple(l, &ev->blob[1]);
-		break;
-	default: {
+	if (!evtargs_known(ev->nr)) {
 		static const char *const regs[6] = {"arg0", "arg1", "arg2", "arg3", "arg4", "arg5"};
 
 		for (int i = 0; i < 6; i++)
-			arg_hex(l, regs[i], a[i]);
+			arg_hex(l, regs[i], ev->args[i]);
+		return;
 	}
+	for (unsigned i = 0; i < n; i++) {
+		const char *name = evtargs_name(ev->nr, (int)i);
+		int type = evtargs_type(ev->nr, (int)i);
+		int blob = -1;
+		uint64_t v;
+		struct arg *a;
+
+		switch (type) {
+		case EAT_PATH:
+		case EAT_ARGV:
+		case EAT_TUPLE:
+			blob = evtargs_blob(ev->nr, (int)i);
+			if (blob >= 0 && !ev->blob[blob].len)
+				blob = -1;
+			if (blob < 0) {
+				if ((ev->nr == SK_NR_execve || ev->nr == SK_NR_execveat) &&
+				    ev->ret >= 0 && p && p->filename) {
+					struct blob fn = {(const uint8_t *)p->filename,
+							  (uint32_t)strlen(p->filename)};
+					struct blob av = {(const uint8_t *)p->args,
+							  (uint32_t)p->args_len};
+
+					if (type == EAT_PATH)
+						arg_str(l, name, &fn);
+					else if (type == EAT_ARGV)
+						arg_list(l, name, &av);
+				}
+				continue;
+			}
+			if (type == EAT_PATH)
+				arg_str(l, name, &ev->blob[blob]);
+			else if (type == EAT_ARGV)
+				arg_list(l, name, &ev->blob[blob]);
+			else
+				add_tuple(l, &ev->blob[blob]);
+			continue;
+		case EAT_FD:
+		case EAT_INT:
+		case EAT_LONG:
+		case EAT_UINT:
+		case EAT_UID:
+		case EAT_MODE:
+			if (evtargs_raw(ev, (int)i, &v))
+				continue;
+			a = arg_sym_begin(l, name, ARG_INT);
+			a->num = type == EAT_UID && v == UINT32_MAX ? -1 : (int64_t)v;
+			evtargs_render(ev, (int)i, &l->sym);
+			arg_sym_end(l, a);
+			continue;
+		case EAT_HEX:
+			if (evtargs_raw(ev, (int)i, &v) == 0)
+				arg_hex(l, name, v);
+			continue;
+		default:
+			/* dirfds, flags, named values, sockaddrs: text */
+			a = arg_sym_begin(l, name, ARG_SYM);
+			if (evtargs_render(ev, (int)i, &l->sym)) {
+				l->n--;
+				continue;
+			}
+			arg_sym_end(l, a);
+			continue;
+		}
 	}
+}
+
+static void arg_time(struct arglist *l, const char *name, uint64_t epoch_ns)
+{
+	struct arg *a = arg_sym_begin(l, name, ARG_SYM);
+	char when[40];
+
+	time_format_iso(epoch_ns, when, sizeof(when));
+	sb_adds(&l->sym, when);
+	arg_sym_end(l, a);
+}
+
+/* The rest of the exec record: session and ids, capabilities, the executable's inode. */
+static void exec_args(struct arglist *l, const struct sk_exec_ev *x)
+{
+	struct arg *a;
+
+	arg_int(l, "tty", x->tty);
+	arg_int(l, "sid", x->sid);
+	arg_int(l, "pgid", x->pgid);
+	arg_int(l, "vpid", x->vpid);
+	arg_int(l, "vpgid", x->vpgid);
+	arg_int(l, "pidns_ino", x->pidns_ino);
+	arg_hex(l, "cap_effective", x->cap_effective);
+	arg_hex(l, "cap_permitted", x->cap_permitted);
+	arg_hex(l, "cap_inheritable", x->cap_inheritable);
+	arg_int(l, "exe_ino", (int64_t)x->exe_ino);
+	a = arg_sym_begin(l, "exe_mode", ARG_INT);
+	a->num = x->exe_mode;
+	sb_addf(&l->sym, "0%o", x->exe_mode);
+	arg_sym_end(l, a);
+	arg_int(l, "exe_uid", x->exe_uid);
+	arg_int(l, "exe_gid", x->exe_gid);
+	a = arg_sym_begin(l, "exe_flags", ARG_SYM);
+	flags_render(&l->sym, FLAGS_EXE, x->exe_flags);
+	arg_sym_end(l, a);
+	arg_time(l, "exe_ctime", x->exe_ctime_ns);
+	arg_time(l, "exe_mtime", x->exe_mtime_ns);
 }
 
 static void event_args(struct arglist *l, const struct event *ev, const struct proc *p)
@@ -298,6 +254,7 @@ static void event_args(struct arglist *l, const struct event *ev, const struct p
 		arg_int(l, "euid", ev->exec->euid);
 		arg_int(l, "loginuid", (int32_t)ev->exec->loginuid);
 		arg_int(l, "cgroup_id", (int64_t)ev->exec->cgroup_id);
+		exec_args(l, ev->exec);
 		break;
 	case SK_EV_EXIT:
 		arg_int(l, "status", ev->exit->exit_code >> 8 & 0xff);
@@ -348,13 +305,16 @@ static void text_line(struct strbuf *sb, const struct event *ev, const struct ar
 		sb_addf(sb, "%s%s=", i ? ", " : "", a->name);
 		switch (a->kind) {
 		case ARG_INT:
-			sb_addf(sb, "%lld", (long long)a->num);
+			if (a->sym_len)
+				sb_add(sb, arg_sym(l, a), a->sym_len);
+			else
+				sb_addf(sb, "%lld", (long long)a->num);
 			break;
 		case ARG_HEX:
 			sb_addf(sb, "0x%llx", (unsigned long long)a->num);
 			break;
 		case ARG_SYM:
-			sb_adds(sb, arg_sym(l, a));
+			sb_add_cescaped(sb, arg_sym(l, a), a->sym_len);
 			break;
 		case ARG_STR:
 			sb_addc(sb, '"');
@@ -431,7 +391,7 @@ static void json_line(struct strbuf *sb, const struct event *ev, const struct ar
 			}
 			break;
 		case ARG_SYM:
-			v = dump_json_string((const uint8_t *)arg_sym(l, a), strlen(arg_sym(l, a)));
+			v = dump_json_string((const uint8_t *)arg_sym(l, a), a->sym_len);
 			break;
 		case ARG_STR:
 			v = dump_json_string(a->p, a->len);
@@ -475,7 +435,7 @@ void dump_event(struct strbuf *sb, const struct event *ev, const struct proc_tab
 		enum dump_format fmt)
 {
 	struct arglist l = {.n = 0, .sym = STRBUF_INIT};
-	const struct proc *p = procs ? proc_table_get(procs, ev->tid) : NULL;
+	const struct proc *p = procs ? proc_table_lookup(procs, ev->pid, ev->tid) : NULL;
 	char when[40], namebuf[24];
 	const char *name = dump_event_name(ev, namebuf, sizeof(namebuf));
 	const char *comm = p ? p->comm : "<NA>";

@@ -1,5 +1,7 @@
 #include "syscalls.h"
 
+#include "evtargs.h"
+#include "events.h"
 #include "syscall_ids.h"
 
 #include <string.h>
@@ -32,23 +34,16 @@ unsigned syscall_max(void)
 
 bool syscall_is_decoded(unsigned id)
 {
-	switch (id) {
-	case SK_NR_open:
-	case SK_NR_close:
-	case SK_NR_connect:
-	case SK_NR_accept:
-	case SK_NR_clone:
-	case SK_NR_fork:
-	case SK_NR_vfork:
-	case SK_NR_execve:
-	case SK_NR_creat:
-	case SK_NR_openat:
-	case SK_NR_accept4:
-	case SK_NR_execveat:
-	case SK_NR_clone3:
-	case SK_NR_openat2:
-		return true;
-	default:
-		return false;
-	}
+	return evtargs_known(id);
+}
+
+#define SPEC_ENTRY(name, b0, b1) [SK_NR_##name] = {{b0, b1}},
+
+static const struct sk_blob_spec blob_specs[SK_NR_SYSCALLS] = {SK_BLOB_SPECS(SPEC_ENTRY)};
+
+const struct sk_blob_spec *syscall_blob_spec(unsigned id)
+{
+	static const struct sk_blob_spec none;
+
+	return id < SK_NR_SYSCALLS ? &blob_specs[id] : &none;
 }

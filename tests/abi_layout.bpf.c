@@ -7,6 +7,7 @@
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
 
+#include "blobs.h"
 #include "counters.h"
 #include "events.h"
 
@@ -16,6 +17,8 @@ struct sk_sock_tuple abi_sk_sock_tuple SEC(".data.abi");
 struct sk_fork_ev abi_sk_fork_ev SEC(".data.abi");
 struct sk_exec_ev abi_sk_exec_ev SEC(".data.abi");
 struct sk_exit_ev abi_sk_exit_ev SEC(".data.abi");
+struct sk_blob_rule abi_sk_blob_rule SEC(".data.abi");
+struct sk_blob_spec abi_sk_blob_spec SEC(".data.abi");
 struct sk_counters abi_sk_counters SEC(".data.abi");
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

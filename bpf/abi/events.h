@@ -25,7 +25,7 @@
 #include <linux/types.h>
 #endif
 
-#define SK_ABI_VERSION 1
+#define SK_ABI_VERSION 2
 
 /* Syscall ids the in-kernel bitmap can hold. x86-64 ids are below 512 (x32 ids have bit 30
  * set and are never in the map). */
@@ -71,16 +71,10 @@ struct sk_hdr {
 /*
  * SK_EV_SYSCALL: one record at a syscall's exit, arguments and return value together.
  * args[] are the six argument registers as the caller passed them (x86-64: di, si, dx,
- * r10, r8, r9), read at exit from the saved registers. Blobs by syscall:
- *   open, openat, creat       blob0 = path (as passed, NUL-terminated)
- *   openat2                   blob0 = path, blob1 = struct open_how (24 bytes)
- *   execve, execveat          on failure: blob0 = filename, blob1 = argv; on success no
- *                             blobs: the SK_EV_EXEC record just before carries the image
- *   clone3                    blob0 = struct clone_args.flags (8 bytes)
- *   connect                   blob0 = the sockaddr passed, blob1 = struct sk_sock_tuple
- *   accept, accept4           blob0 = the peer sockaddr returned (if asked for),
- *                             blob1 = struct sk_sock_tuple of the new socket
- *   anything else             no blobs
+ * r10, r8, r9), read at exit from the saved registers. Every syscall in the interesting
+ * bitmap is sent; what its two blobs hold is given by one table, SK_BLOB_SPECS in blobs.h
+ * (paths, sockaddrs, socket tuples, fd pairs, ...). A syscall not in that table has no
+ * blobs. A blob the rule says nothing about, or could not read, has length 0.
  */
 struct sk_syscall_ev {
 	struct sk_hdr hdr;
@@ -119,7 +113,9 @@ struct sk_fork_ev {
 /* SK_EV_EXEC: a task has a new image. hdr.pid/tid are the task after exec (a non-leader
  * thread that execs takes over the leader's id: old_tid is the id it had). Followed by
  * blob filename (as passed to exec, or /dev/fd/N for fd-based execs), then blob argv
- * (read from the new image's argument area). */
+ * (read from the new image's argument area). Everything else is read from the kernel as
+ * the new image starts: ids in the initial pid namespace unless named v*, the credentials,
+ * and the executable's inode. */
 struct sk_exec_ev {
 	struct sk_hdr hdr;
 	__u32 old_tid;
@@ -134,7 +130,30 @@ struct sk_exec_ev {
 	__u64 cgroup_id;
 	__u64 start_ns; /* process start time, CLOCK_BOOTTIME */
 	char comm[16];
+	/* since ABI 2 */
+	__u32 tty;	 /* controlling tty as /proc/PID/stat shows it (the kernel's
+			    new_encode_dev of the tty's device number), 0 = none */
+	__u32 sid;	 /* session id */
+	__u32 pgid;	 /* process group id */
+	__u32 vpid;	 /* the pid as seen in the task's own pid namespace */
+	__u32 vpgid;	 /* the pgid as seen there, 0 if the group leader is outside it */
+	__u32 exe_mode;	 /* i_mode of the executable */
+	__u32 exe_uid;	 /* its owner */
+	__u32 exe_gid;
+	__u32 exe_flags; /* SK_EXE_* */
+	__u32 pidns_ino; /* inode number of the task's pid namespace (/proc/PID/ns/pid) */
+	__u64 cap_effective;
+	__u64 cap_permitted;
+	__u64 cap_inheritable;
+	__u64 exe_ino;	    /* inode number of the executable */
+	__u64 exe_ctime_ns; /* its ctime, ns since the epoch */
+	__u64 exe_mtime_ns; /* its mtime */
 };
+
+/* sk_exec_ev.exe_flags */
+#define SK_EXE_MEMFD 1u /* the executable is a memfd (memfd_create): fileless execution */
+#define SK_EXE_UPPER 2u /* the executable is in the upper (writable) layer of an overlayfs:
+			   created or modified after the container started, not from its image */
 
 /* SK_EV_EXIT: a task ended. */
 struct sk_exit_ev {

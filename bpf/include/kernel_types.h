@@ -48,11 +48,20 @@ typedef struct {
 	u32 val;
 } kgid_t;
 
+/* u32 cap[2] before 6.3, u64 val since: 8 bytes either way, read as one u64 (x86-64 is
+ * little-endian, so cap[0] is the low half). */
+typedef struct {
+	u64 val;
+} kernel_cap_t;
+
 struct cred {
 	kuid_t uid;
 	kgid_t gid;
 	kuid_t euid;
 	kgid_t egid;
+	kernel_cap_t cap_inheritable;
+	kernel_cap_t cap_permitted;
+	kernel_cap_t cap_effective;
 };
 
 struct thread_info {
@@ -64,15 +73,113 @@ struct mm_struct {
 	unsigned long arg_end;
 };
 
+struct ns_common {
+	unsigned int inum;
+};
+
+struct pid_namespace {
+	struct ns_common ns;
+};
+
+struct upid {
+	int nr;
+	struct pid_namespace *ns;
+};
+
+/* numbers[] has level + 1 entries: the id in each pid namespace from the initial one down
+ * to the task's own. */
+struct pid {
+	unsigned int level;
+	struct upid numbers[1];
+};
+
+enum pid_type {
+	PIDTYPE_PID,
+	PIDTYPE_TGID,
+	PIDTYPE_PGID,
+	PIDTYPE_SID,
+	PIDTYPE_MAX,
+};
+
+struct tty_driver {
+	int major;
+	int minor_start;
+};
+
+struct tty_struct {
+	struct tty_driver *driver;
+	int index;
+};
+
 struct signal_struct {
 	atomic_t live;
+	struct pid *pids[PIDTYPE_MAX];
+	struct tty_struct *tty;
+};
+
+struct super_block {
+	unsigned long s_magic;
+};
+
+struct timespec64 {
+	s64 tv_sec;
+	long tv_nsec;
 };
 
 struct inode {
 	unsigned short i_mode;
+	kuid_t i_uid;
+	kgid_t i_gid;
+	struct super_block *i_sb;
+	unsigned long i_ino;
+};
+
+/* The inode's times moved three times; the programs test which layout the kernel has
+ * (bpf_core_field_exists) and read that one. */
+struct inode___v611 { /* 6.11 on: seconds and nanoseconds apart */
+	s64 i_ctime_sec;
+	u32 i_ctime_nsec;
+	s64 i_mtime_sec;
+	u32 i_mtime_nsec;
+};
+
+struct inode___v67 { /* 6.7 - 6.10 */
+	struct timespec64 __i_ctime;
+	struct timespec64 __i_mtime;
+};
+
+struct inode___v66 { /* 6.6 */
+	struct timespec64 __i_ctime;
+	struct timespec64 i_mtime;
+};
+
+struct inode___v65 { /* up to 6.5 */
+	struct timespec64 i_ctime;
+	struct timespec64 i_mtime;
+};
+
+/* overlayfs's inode wraps the VFS one. The type exists only where overlayfs is built in or
+ * its module is loaded: every use is guarded by bpf_core_field_exists. */
+struct ovl_inode {
+	struct inode vfs_inode;
+	struct dentry *__upperdentry;
+};
+
+struct qstr {
+	const unsigned char *name;
+};
+
+struct dentry {
+	struct dentry *d_parent;
+	struct qstr d_name;
+};
+
+struct path {
+	struct dentry *dentry;
 };
 
 struct file {
+	struct path f_path;
 	struct inode *f_inode;
 	void *private_data;
 };
@@ -127,9 +234,11 @@ struct task_struct {
 	struct files_struct *files;
 	struct signal_struct *signal;
 	kuid_t loginuid;
+	struct pid *thread_pid;
 };
 
 struct linux_binprm {
+	struct file *file;
 	const char *filename;
 };
 

@@ -137,7 +137,7 @@ def check(console, attach):
         except ValueError:
             problems.append(f"not JSON: {line[:200]}")
     opens = [e for e in events if e.get("event") in ("openat", "open")
-             and e.get("args", {}).get("path") == "/etc/marker-file-saker" and e.get("ret", -1) >= 0]
+             and e.get("args", {}).get("name") == "/etc/marker-file-saker" and e.get("ret", -1) >= 0]
     execs = [e for e in events if e.get("event") == "sched_process_exec"
              and e.get("args", {}).get("argv", [None])[-1:] == ["/etc/marker-file-saker"]]
     if not opens:

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 
+#include "blobs.h"
 #include "counters.h"
 #include "events.h"
 #include "testlib.h"
@@ -39,7 +40,7 @@ TEST(fork_exec_exit_layout)
 	CHECK_EQ_INT(offsetof(struct sk_fork_ev, child_pid), 24);
 	CHECK_EQ_INT(offsetof(struct sk_fork_ev, child_start_ns), 40);
 	CHECK_EQ_INT(offsetof(struct sk_fork_ev, comm), 48);
-	CHECK_EQ_INT(sizeof(struct sk_exec_ev), 88);
+	CHECK_EQ_INT(sizeof(struct sk_exec_ev), 176);
 	CHECK_EQ_INT(offsetof(struct sk_exec_ev, old_tid), 24);
 	CHECK_EQ_INT(offsetof(struct sk_exec_ev, loginuid), 48);
 	CHECK_EQ_INT(offsetof(struct sk_exec_ev, filename_len), 52);
@@ -47,8 +48,73 @@ TEST(fork_exec_exit_layout)
 	CHECK_EQ_INT(offsetof(struct sk_exec_ev, cgroup_id), 56);
 	CHECK_EQ_INT(offsetof(struct sk_exec_ev, start_ns), 64);
 	CHECK_EQ_INT(offsetof(struct sk_exec_ev, comm), 72);
+	/* ABI 2 */
+	CHECK_EQ_INT(offsetof(struct sk_exec_ev, tty), 88);
+	CHECK_EQ_INT(offsetof(struct sk_exec_ev, sid), 92);
+	CHECK_EQ_INT(offsetof(struct sk_exec_ev, pgid), 96);
+	CHECK_EQ_INT(offsetof(struct sk_exec_ev, vpid), 100);
+	CHECK_EQ_INT(offsetof(struct sk_exec_ev, vpgid), 104);
+	CHECK_EQ_INT(offsetof(struct sk_exec_ev, exe_mode), 108);
+	CHECK_EQ_INT(offsetof(struct sk_exec_ev, exe_uid), 112);
+	CHECK_EQ_INT(offsetof(struct sk_exec_ev, exe_gid), 116);
+	CHECK_EQ_INT(offsetof(struct sk_exec_ev, exe_flags), 120);
+	CHECK_EQ_INT(offsetof(struct sk_exec_ev, pidns_ino), 124);
+	CHECK_EQ_INT(offsetof(struct sk_exec_ev, cap_effective), 128);
+	CHECK_EQ_INT(offsetof(struct sk_exec_ev, cap_permitted), 136);
+	CHECK_EQ_INT(offsetof(struct sk_exec_ev, cap_inheritable), 144);
+	CHECK_EQ_INT(offsetof(struct sk_exec_ev, exe_ino), 152);
+	CHECK_EQ_INT(offsetof(struct sk_exec_ev, exe_ctime_ns), 160);
+	CHECK_EQ_INT(offsetof(struct sk_exec_ev, exe_mtime_ns), 168);
+	CHECK_EQ_INT(SK_EXE_MEMFD, 1);
+	CHECK_EQ_INT(SK_EXE_UPPER, 2);
 	CHECK_EQ_INT(sizeof(struct sk_exit_ev), 32);
 	CHECK_EQ_INT(offsetof(struct sk_exit_ev, exit_code), 24);
+}
+
+TEST(version_and_blob_rules)
+{
+	const struct sk_blob_rule r = SK_B(MEM, 2, OK, 24);
+
+	CHECK_EQ_INT(SK_ABI_VERSION, 2);
+	CHECK_EQ_INT(sizeof(struct sk_blob_rule), 4);
+	CHECK_EQ_INT(sizeof(struct sk_blob_spec), 8);
+	CHECK_EQ_INT(offsetof(struct sk_blob_rule, kind), 0);
+	CHECK_EQ_INT(offsetof(struct sk_blob_rule, arg), 1);
+	CHECK_EQ_INT(offsetof(struct sk_blob_rule, when), 2);
+	CHECK_EQ_INT(offsetof(struct sk_blob_rule, size), 3);
+	/* The kernel side packs a rule into a u32 in this order (blobs.bpf.h, blob_rule). */
+	CHECK_EQ_INT(r.kind, SK_BK_MEM);
+	CHECK_EQ_INT(r.arg, 2);
+	CHECK_EQ_INT(r.when, SK_BW_OK);
+	CHECK_EQ_INT(r.size, 24);
+	CHECK(SK_BK_MAX <= 255);
+}
+
+/* Every rule of the table is one the kernel side's filler can carry out. */
+#define CHECK_SPEC(name, b0, b1)                                                                   \
+	do {                                                                                       \
+		const struct sk_blob_rule rr[2] = {b0, b1};                                        \
+		for (int i = 0; i < 2; i++) {                                                      \
+			CHECK(rr[i].kind < SK_BK_MAX);                                             \
+			CHECK(rr[i].arg <= 5);                                                     \
+			CHECK(rr[i].when <= SK_BW_FAIL);                                           \
+			if (rr[i].kind == SK_BK_SOCKADDR || rr[i].kind == SK_BK_SOCKADDR_OUT)      \
+				CHECK(rr[i].arg <= 4); /* the length is in the next register */    \
+			if (rr[i].kind == SK_BK_MEM)                                               \
+				CHECK(rr[i].size > 0);                                             \
+			else                                                                       \
+				CHECK(rr[i].size == 0);                                            \
+		}                                                                                  \
+		CHECK(SK_NR_##name < SK_NR_SYSCALLS);                                              \
+		n++;                                                                               \
+	} while (0);
+
+TEST(blob_table_is_well_formed)
+{
+	int n = 0;
+
+	SK_BLOB_SPECS(CHECK_SPEC)
+	CHECK_EQ_INT(n, 42);
 }
 
 TEST(counters_layout)
@@ -66,6 +132,8 @@ TEST(limits_fit)
 	CHECK(sizeof(struct sk_syscall_ev) + SK_PATH_MAX + SK_ARGV_MAX <= SK_RECORD_MAX);
 	CHECK(sizeof(struct sk_syscall_ev) + SK_SOCKADDR_MAX + sizeof(struct sk_sock_tuple) <=
 	      SK_RECORD_MAX);
+	/* Two paths (rename, link, symlink, mount): the most two blobs can hold. */
+	CHECK(sizeof(struct sk_syscall_ev) + 2 * SK_PATH_MAX <= SK_RECORD_MAX);
 	/* The scratch copies are masked with SK_RECORD_MAX - 1: it must be a power of two,
 	 * and the blob lengths must fit their u16 fields. */
 	CHECK((SK_RECORD_MAX & (SK_RECORD_MAX - 1)) == 0);
@@ -124,8 +192,29 @@ static const struct member_ref members[] = {
     M(sk_exec_ev, cgroup_id),
     M(sk_exec_ev, start_ns),
     M(sk_exec_ev, comm),
+    M(sk_exec_ev, tty),
+    M(sk_exec_ev, sid),
+    M(sk_exec_ev, pgid),
+    M(sk_exec_ev, vpid),
+    M(sk_exec_ev, vpgid),
+    M(sk_exec_ev, exe_mode),
+    M(sk_exec_ev, exe_uid),
+    M(sk_exec_ev, exe_gid),
+    M(sk_exec_ev, exe_flags),
+    M(sk_exec_ev, pidns_ino),
+    M(sk_exec_ev, cap_effective),
+    M(sk_exec_ev, cap_permitted),
+    M(sk_exec_ev, cap_inheritable),
+    M(sk_exec_ev, exe_ino),
+    M(sk_exec_ev, exe_ctime_ns),
+    M(sk_exec_ev, exe_mtime_ns),
     M(sk_exit_ev, exit_code),
     M(sk_exit_ev, flags),
+    M(sk_blob_rule, kind),
+    M(sk_blob_rule, arg),
+    M(sk_blob_rule, when),
+    M(sk_blob_rule, size),
+    M(sk_blob_spec, b),
     M(sk_counters, seen),
     M(sk_counters, emitted),
     M(sk_counters, drop_full),
@@ -146,6 +235,8 @@ static const struct {
     {"sk_fork_ev", sizeof(struct sk_fork_ev)},
     {"sk_exec_ev", sizeof(struct sk_exec_ev)},
     {"sk_exit_ev", sizeof(struct sk_exit_ev)},
+    {"sk_blob_rule", sizeof(struct sk_blob_rule)},
+    {"sk_blob_spec", sizeof(struct sk_blob_spec)},
     {"sk_counters", sizeof(struct sk_counters)},
 };
 
@@ -212,6 +303,8 @@ int main(void)
 	RUN(header_layout);
 	RUN(syscall_layout);
 	RUN(fork_exec_exit_layout);
+	RUN(version_and_blob_rules);
+	RUN(blob_table_is_well_formed);
 	RUN(counters_layout);
 	RUN(limits_fit);
 	RUN(bpf_object_agrees);

@@ -63,7 +63,7 @@ TEST(openat_text)
 	dump_event(&sb, &ev, NULL, DUMP_TEXT);
 	CHECK(strstr(sb.buf,
 		     " pid=100 tid=101 ppid=0 comm=<NA> openat(dirfd=AT_FDCWD, "
-		     "path=\"/etc/passwd\", flags=O_RDONLY|O_CLOEXEC, mode=0) = 3") != NULL);
+		     "name=\"/etc/passwd\", flags=O_RDONLY|O_CLOEXEC, mode=0) = 3") != NULL);
 	CHECK(strchr(sb.buf, '\n') == NULL);
 }
 
@@ -79,7 +79,7 @@ TEST(openat_json_hostile_path)
 	CHECK(j != NULL);
 	CHECK(strchr(sb.buf, '\n') == NULL);
 	CHECK_EQ_STR(jstr(j, "event", NULL), "openat");
-	CHECK_EQ_STR(jstr(j, "args", "path"), "/tmp/a\nb\"c\\d\\xff\\xfe\x01");
+	CHECK_EQ_STR(jstr(j, "args", "name"), "/tmp/a\nb\"c\\d\\xff\\xfe\x01");
 	CHECK_EQ_STR(jstr(j, "errno", NULL), "ENOENT");
 	CHECK(jnum(j, "ret", NULL) == -2);
 	CHECK(jnum(j, "pid", NULL) == 100);
@@ -97,7 +97,7 @@ TEST(hostile_text_stays_on_one_line)
 	CHECK(strchr(sb.buf, '\n') == NULL);
 	CHECK(strchr(sb.buf, '\r') == NULL);
 	CHECK(strchr(sb.buf, '\x1b') == NULL);
-	CHECK(strstr(sb.buf, "path=\"x\\ny\\x0d\\x1b[31mz\"") != NULL);
+	CHECK(strstr(sb.buf, "name=\"x\\ny\\x0d\\x1b[31mz\"") != NULL);
 }
 
 TEST(connect_inet)
@@ -197,7 +197,7 @@ TEST(successful_execve_shows_new_image)
 	struct event ev = syscall_event(SK_NR_execve, 0);
 	cJSON *j, *argv;
 
-	p->exe = strdup("/usr/bin/id");
+	p->filename = strdup("/usr/bin/id");
 	p->args = malloc(6);
 	memcpy(p->args, "id\0-u\0", 6);
 	p->args_len = 6;
@@ -231,6 +231,99 @@ TEST(unknown_syscall_shows_registers)
 	CHECK(strstr(sb.buf, "syscall_500(") != NULL);
 }
 
+TEST(new_syscalls_by_name)
+{
+	struct event ev = syscall_event(SK_NR_symlinkat, 0);
+	static const char target[] = "/etc/shadow", link[] = "/tmp/x";
+	cJSON *j;
+
+	ev.args[1] = (uint64_t)(int64_t)-100;
+	ev.blob[0].p = (const uint8_t *)target;
+	ev.blob[0].len = sizeof(target);
+	ev.blob[1].p = (const uint8_t *)link;
+	ev.blob[1].len = sizeof(link);
+	j = json_of(&ev);
+	CHECK_EQ_STR(jstr(j, "event", NULL), "symlinkat");
+	CHECK_EQ_STR(jstr(j, "args", "target"), "/etc/shadow");
+	CHECK_EQ_STR(jstr(j, "args", "linkdirfd"), "AT_FDCWD");
+	CHECK_EQ_STR(jstr(j, "args", "linkpath"), "/tmp/x");
+	cJSON_Delete(j);
+
+	ev = syscall_event(SK_NR_ptrace, -1);
+	ev.args[0] = 16;
+	ev.args[1] = 1234;
+	j = json_of(&ev);
+	CHECK_EQ_STR(jstr(j, "args", "request"), "PTRACE_ATTACH");
+	CHECK(jnum(j, "args", "pid") == 1234);
+	CHECK_EQ_STR(jstr(j, "errno", NULL), "EPERM");
+	cJSON_Delete(j);
+
+	/* Modes: octal in text, a number in JSON; chmod's by name. */
+	ev = syscall_event(SK_NR_mkdir, 0);
+	ev.args[1] = 0755;
+	ev.blob[0].p = (const uint8_t *)link;
+	ev.blob[0].len = sizeof(link);
+	dump_event(&sb, &ev, NULL, DUMP_TEXT);
+	CHECK(strstr(sb.buf, "mkdir(path=\"/tmp/x\", mode=0755) = 0") != NULL);
+	j = json_of(&ev);
+	CHECK(jnum(j, "args", "mode") == 0755);
+	cJSON_Delete(j);
+	ev.nr = SK_NR_chmod;
+	ev.args[1] = 04755;
+	j = json_of(&ev);
+	CHECK_EQ_STR(jstr(j, "args", "filename"), "/tmp/x");
+	CHECK_EQ_STR(jstr(j, "args", "mode"),
+		     "S_ISUID|S_IRUSR|S_IWUSR|S_IXUSR|S_IRGRP|S_IXGRP|S_IROTH|S_IXOTH");
+	cJSON_Delete(j);
+
+	/* A value the event does not carry (a failed accept has no peer) is left out. */
+	ev = syscall_event(SK_NR_accept4, -11);
+	ev.args[0] = 3;
+	ev.args[3] = 02000000;
+	j = json_of(&ev);
+	CHECK(jnum(j, "args", "fd") == 3);
+	CHECK_EQ_STR(jstr(j, "args", "flags"), "SOCK_CLOEXEC");
+	CHECK(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "args"), "addr") ==
+	      NULL);
+	CHECK(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "args"),
+					       "local") == NULL);
+	CHECK_EQ_STR(jstr(j, "errno", NULL), "EAGAIN");
+	cJSON_Delete(j);
+}
+
+TEST(exec_record_fields)
+{
+	struct sk_exec_ev x = {.tty = 34816,
+			       .sid = 10,
+			       .pgid = 11,
+			       .vpid = 1,
+			       .vpgid = 1,
+			       .exe_mode = 0100755,
+			       .exe_flags = SK_EXE_MEMFD,
+			       .cap_effective = 0x1ffffffffffULL,
+			       .exe_ino = 1234567,
+			       .exe_ctime_ns = 1700000000123456789ULL};
+	struct event ev;
+	cJSON *j;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = SK_EV_EXEC;
+	ev.exec = &x;
+	j = json_of(&ev);
+	CHECK(jnum(j, "args", "tty") == 34816);
+	CHECK(jnum(j, "args", "sid") == 10);
+	CHECK(jnum(j, "args", "pgid") == 11);
+	CHECK(jnum(j, "args", "vpid") == 1);
+	CHECK(jnum(j, "args", "exe_mode") == 0100755);
+	CHECK(jnum(j, "args", "exe_ino") == 1234567);
+	CHECK_EQ_STR(jstr(j, "args", "exe_flags"), "EXE_FROM_MEMFD");
+	CHECK(jnum(j, "args", "cap_effective") == (double)0x1ffffffffffULL);
+	CHECK_EQ_STR(jstr(j, "args", "exe_ctime"), "2023-11-14T22:13:20.123456789Z");
+	cJSON_Delete(j);
+	dump_event(&sb, &ev, NULL, DUMP_TEXT);
+	CHECK(strstr(sb.buf, "exe_mode=0100755") != NULL);
+}
+
 TEST(flags_and_exit)
 {
 	struct sk_exit_ev x = {.exit_code = 7 << 8, .flags = SK_EXIT_GROUP_DEAD};
@@ -262,6 +355,8 @@ int main(void)
 	RUN(exec_argv_list);
 	RUN(successful_execve_shows_new_image);
 	RUN(unknown_syscall_shows_registers);
+	RUN(new_syscalls_by_name);
+	RUN(exec_record_fields);
 	RUN(flags_and_exit);
 	sb_release(&sb);
 	return tap_done();
