@@ -15,7 +15,7 @@
 #include "extract.h"
 #include "loader.h"
 #include "log.h"
-#include "proc_table.h"
+#include "state.h"
 #include "ruleset.h"
 #include "rules_yaml.h"
 #include "strbuf.h"
@@ -25,7 +25,7 @@
 struct daemon {
 	const struct daemon_opts *o;
 	struct loader ld;
-	struct proc_table *procs;
+	struct state *state;
 	struct decode_stats dst;
 	struct strbuf line;
 	uint64_t lines_out;
@@ -62,7 +62,7 @@ static void on_match(void *ctx, const struct loaded_rule *lr)
 }
 
 /* Runs the rules filed under the event's type. */
-static void evaluate(struct daemon *d, const struct event *ev)
+static void evaluate(struct daemon *d, const struct event *ev, const struct evctx *cx)
 {
 	int code = extract_event_code(ev);
 	struct vm_fieldsrc src;
@@ -72,7 +72,7 @@ static void evaluate(struct daemon *d, const struct event *ev)
 	d->evt_num++;
 	if (!ruleset_bucket_size(d->rs, (unsigned)code))
 		return;
-	extract_begin(&d->xc, ev, NULL, d->evt_num);
+	extract_begin(&d->xc, ev, cx, d->evt_num);
 	src = extract_src(&d->xc);
 	ruleset_eval(d->rs, (unsigned)code, &src, d->o->cfg->rule_matching == RULE_MATCHING_ALL,
 		     on_match, d);
@@ -82,32 +82,32 @@ static int on_record(void *ctx, void *data, size_t size)
 {
 	struct daemon *d = ctx;
 	struct event ev;
+	struct evctx cx;
 
 	if (decode_record(data, size, &ev, &d->dst) != DECODE_OK)
 		return 0;
-	/* Fork and exec describe the state the event line shows; an exit is shown first,
-	 * while its process is still known. */
-	if (ev.kind != SK_EV_EXIT)
-		proc_table_apply(d->procs, &ev);
+	/* Rules and the event line see the state right after the event; what the event ends
+	 * (a closed fd, an exited process) is dropped after them (state.h). */
+	state_pre(d->state, &ev, &cx);
 	if (d->rs)
-		evaluate(d, &ev);
+		evaluate(d, &ev, &cx);
 	if (d->o->dump) {
-		dump_event(&d->line, &ev, d->procs, d->o->dump_format);
+		dump_event(&d->line, &ev, state_procs(d->state), d->o->dump_format);
 		sb_addc(&d->line, '\n');
 		fwrite(d->line.buf, 1, d->line.len, stdout);
 		if (d->o->unbuffered)
 			fflush(stdout);
 		d->lines_out++;
 	}
-	if (ev.kind == SK_EV_EXIT)
-		proc_table_apply(d->procs, &ev);
+	state_post(d->state, &cx);
 	return 0;
 }
 
 static void report_counters(struct daemon *d, const char *when)
 {
 	struct sk_counters k;
-	const struct proc_table_stats *ps = proc_table_stats(d->procs);
+	const struct proc_table_stats *ps = proc_table_stats(state_procs(d->state));
+	const struct state_stats *ss = state_stats(d->state);
 	uint64_t derr = 0;
 
 	for (int i = 1; i < DECODE_NERRORS; i++)
@@ -122,11 +122,13 @@ static void report_counters(struct daemon *d, const char *when)
 		 (unsigned long long)k.drop_full, (unsigned long long)k.drop_too_large,
 		 (unsigned long long)k.drop_read_fail, (unsigned long long)k.partial_read,
 		 (unsigned long long)k.truncated, (unsigned long long)k.compat_ignored);
-	log_info("%s: daemon: records=%llu decode_errors=%llu threads=%llu evicted=%llu "
-		 "unknown_tid=%llu alerts=%llu",
+	log_info("%s: daemon: records=%llu decode_errors=%llu processes=%llu threads=%llu "
+		 "evicted=%llu unknown_pid=%llu fd_unknown=%llu fds_dropped=%llu alerts=%llu",
 		 when, (unsigned long long)d->dst.records, (unsigned long long)derr,
-		 (unsigned long long)ps->entries, (unsigned long long)ps->evictions,
-		 (unsigned long long)ps->missing, (unsigned long long)d->alerts);
+		 (unsigned long long)ps->procs, (unsigned long long)ps->threads,
+		 (unsigned long long)ps->evictions, (unsigned long long)ss->unknown_pid,
+		 (unsigned long long)ss->fd_unknown, (unsigned long long)ss->fds_dropped,
+		 (unsigned long long)d->alerts);
 	for (int i = 1; i < DECODE_NERRORS; i++)
 		if (d->dst.errors[i])
 			log_warn("decode errors (%s): %llu", decode_error_name(i),
@@ -221,8 +223,8 @@ int daemon_run(const struct daemon_opts *o)
 		    .hostname = d.xenv.hostname,
 		};
 	}
-	d.procs = proc_table_new(c->proc_table_size);
-	if (!d.procs) {
+	d.state = state_new(c->proc_table_size);
+	if (!d.state) {
 		log_error("out of memory");
 		return 1;
 	}
@@ -247,7 +249,8 @@ int daemon_run(const struct daemon_opts *o)
 
 	/* Attached first, seeded second: whatever starts or ends while /proc is read is in
 	 * the ring and is applied after the seed. */
-	seeded = proc_table_seed(d.procs, "/proc");
+	state_seed(d.state, "/proc");
+	seeded = (size_t)proc_table_stats(state_procs(d.state))->threads;
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -340,7 +343,7 @@ out:
 	if (ep >= 0)
 		close(ep);
 	loader_stop(&d.ld);
-	proc_table_free(d.procs);
+	state_free(d.state);
 	ruleset_free(d.rs);
 	extract_release(&d.xc);
 	sb_release(&d.line);
