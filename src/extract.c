@@ -8,6 +8,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "strbuf.h"
+
+#include "evtargs.h"
 #include "evttypes.h"
 #include "fields.h"
 #include "syscall_ids.h"
@@ -108,64 +111,7 @@ void extract_begin(struct extract_ctx *ctx, const struct event *ev, const struct
 	ctx->code = code < 0 ? 0 : (unsigned)code;
 }
 
-/* ---- helpers ---- */
-
-#define MISSING 1
-
-typedef int (*extract_fn)(struct extract_ctx *c, const struct vm_field *f, struct vm_value *out);
-
-static int v_str(struct vm_value *out, const char *s, size_t len)
-{
-	out->kind = VM_V_STR;
-	out->str.s = s;
-	out->str.len = len;
-	return 0;
-}
-
-static int v_cstr(struct vm_value *out, const char *s)
-{
-	return s ? v_str(out, s, strlen(s)) : MISSING;
-}
-
-static int v_uint(struct vm_value *out, uint64_t u)
-{
-	out->kind = VM_V_UINT;
-	out->u = u;
-	return 0;
-}
-
-static int v_int(struct vm_value *out, int64_t i)
-{
-	out->kind = VM_V_INT;
-	out->i = i;
-	return 0;
-}
-
-static int v_bool(struct vm_value *out, bool b)
-{
-	out->kind = VM_V_BOOL;
-	out->b = b;
-	return 0;
-}
-
-static int v_fmt(struct extract_ctx *c, struct vm_value *out, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int v_fmt(struct extract_ctx *c, struct vm_value *out, const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return MISSING;
-	if ((size_t)n >= sizeof(buf))
-		n = sizeof(buf) - 1;
-	return v_str(out, arena_strdup(&c->arena, buf, (size_t)n), (size_t)n);
-}
+#include "extract_impl.h"
 
 static bool is_syscall(const struct extract_ctx *c)
 {
@@ -380,12 +326,52 @@ static int ex_evt_source(struct extract_ctx *c, const struct vm_field *f, struct
 	return v_str(out, "syscall", 7);
 }
 
-/* ---- dispatch ---- */
+/* evt.arg.NAME, evt.arg[N]: the argument as text; evt.rawarg.NAME: as a number. */
+static int ex_evt_arg(struct extract_ctx *c, const struct vm_field *f, struct vm_value *out)
+{
+	struct strbuf sb = STRBUF_INIT;
+	bool raw = f->def->name[4] == 'r';
+	uint64_t v;
+	char *end;
+	long idx;
+	int rc;
 
-struct extractor {
-	const char *name;
-	extract_fn fn;
-};
+	if (!is_syscall(c) || !f->arg || !evtargs_known(c->ev->nr))
+		return MISSING;
+	idx = strtol(f->arg, &end, 10);
+	if (*end || end == f->arg)
+		idx = evtargs_index(c->ev->nr, f->arg);
+	if (idx < 0 || (unsigned long)idx >= evtargs_count(c->ev->nr))
+		return MISSING;
+	if (raw) {
+		if (evtargs_raw(c->ev, (int)idx, &v))
+			return MISSING;
+		return v_fmt(c, out, "%lld", (long long)v);
+	}
+	if (evtargs_render(c->ev, (int)idx, &sb)) {
+		sb_release(&sb);
+		return MISSING;
+	}
+	rc = v_str(out, arena_strdup(&c->arena, sb.buf ? sb.buf : "", sb.len), sb.len);
+	sb_release(&sb);
+	return rc;
+}
+
+static int ex_evt_args(struct extract_ctx *c, const struct vm_field *f, struct vm_value *out)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int rc;
+
+	(void)f;
+	if (!is_syscall(c))
+		return MISSING;
+	evtargs_render_all(c->ev, &sb);
+	rc = v_str(out, arena_strdup(&c->arena, sb.buf ? sb.buf : "", sb.len), sb.len);
+	sb_release(&sb);
+	return rc;
+}
+
+/* ---- dispatch ---- */
 
 static const struct extractor extractors[] = {
     {"evt.num", ex_evt_num},
@@ -401,6 +387,9 @@ static const struct extractor extractors[] = {
     {"evt.dir", ex_evt_dir},
     {"evt.latency", ex_missing}, /* only exits are delivered */
     {"evt.cpu", ex_missing},     /* not recorded */
+    {"evt.args", ex_evt_args},
+    {"evt.arg", ex_evt_arg},
+    {"evt.rawarg", ex_evt_arg},
     {"evt.res", ex_evt_res},
     {"evt.rawres", ex_evt_rawres},
     {"evt.failed", ex_evt_failed},
@@ -428,12 +417,20 @@ static void build_dispatch(void)
 	by_index = calloc(n_fields, sizeof(*by_index));
 	if (!by_index)
 		abort();
-	for (size_t i = 0; i < n_fields; i++)
-		for (size_t k = 0; k < N_EXTRACTORS; k++)
-			if (!strcmp(tab[i].name, extractors[k].name)) {
+	for (size_t i = 0; i < n_fields; i++) {
+		for (size_t k = 0; k < N_EXTRACTORS && !by_index[i]; k++)
+			if (!strcmp(tab[i].name, extractors[k].name))
 				by_index[i] = extractors[k].fn;
-				break;
-			}
+		for (size_t k = 0; k < extract_state_table_len && !by_index[i]; k++)
+			if (!strcmp(tab[i].name, extract_state_table[k].name))
+				by_index[i] = extract_state_table[k].fn;
+		/* The container runtimes' and Kubernetes' metadata arrive with the containers
+		 * issue: until then these fields are missing (container.id and .name say
+		 * "host" for host processes). */
+		if (!by_index[i] &&
+		    (!strncmp(tab[i].name, "container.", 10) || !strncmp(tab[i].name, "k8s.", 4)))
+			by_index[i] = ex_missing;
+	}
 }
 
 const char *extract_missing_field(size_t *index)

@@ -83,7 +83,10 @@ if os.path.exists(corpus):
     rc, out = run("-r", corpus, "--explain-rule", "no such rule")
     case(rc == 1 and "no rule 'no such rule'" in out, "--explain-rule: unknown rule", out)
 rc, out = run("-L")
-case(rc == 2 and "no rules files given" in out, "-L without -r: usage error", out)
+case(rc == 0 and "priority:" in out and "mitre_" in out,
+     "-L without -r: the built-in default ruleset", out[-2000:])
+rc, out = run("-V", "@default")
+case(rc == 0 and "0 errors, 0 warnings" in out, "-V @default: the built-in ruleset is valid", out)
 rc, out = run("-V", "/nonexistent/rules.yaml")
 case(rc == 1 and "LOAD_ERR_FILE_READ" in out, "missing file: LOAD_ERR_FILE_READ", out)
 print(f"1..{n}")

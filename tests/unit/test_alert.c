@@ -365,6 +365,19 @@ TEST(extract_time_fields)
 	extract_release(&c);
 }
 
+TEST(every_registry_field_has_an_extractor)
+{
+	size_t it = 0;
+	const char *name;
+	int missing = 0;
+
+	while ((name = extract_missing_field(&it))) {
+		printf("# no extractor: %s\n", name);
+		missing++;
+	}
+	CHECK_EQ_INT(missing, 0);
+}
+
 int main(void)
 {
 	setenv("TZ", "UTC", 1);
@@ -382,5 +395,6 @@ int main(void)
 	RUN(alert_json_switches);
 	RUN(extract_evt_fields);
 	RUN(extract_time_fields);
+	RUN(every_registry_field_has_an_extractor);
 	return tap_done();
 }

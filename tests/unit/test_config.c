@@ -33,6 +33,47 @@ TEST(defaults)
 	CHECK_EQ_INT(c.attach, ATTACH_AUTO);
 	CHECK(!c.syscalls_all);
 	CHECK_EQ_INT(c.custom_set.n, 0);
+	CHECK_EQ_INT(c.rules_files.n, 1);
+	if (c.rules_files.n == 1)
+		CHECK_EQ_STR(c.rules_files.v[0], "@default");
+	CHECK_EQ_INT(c.priority, 7);
+	CHECK_EQ_INT(c.rule_matching, RULE_MATCHING_FIRST);
+	CHECK(c.json_include_output && c.json_include_fields && c.json_include_tags);
+	CHECK(!c.json_include_message);
+	config_free(&c);
+}
+
+TEST(rules_keys)
+{
+	struct config c;
+	const char *p = yaml_file("rules_files: [a.yaml, /abs/b.yaml, '@default']\n"
+				  "priority: INFO\n"
+				  "rule_matching: all\n"
+				  "json_include_tags_property: false\n");
+	const char *slash = strrchr(p, '/');
+	char want[512];
+
+	config_defaults(&c);
+	CHECK_EQ_INT(config_load_file(&c, p), 0);
+	CHECK_EQ_INT(c.rules_files.n, 3);
+	if (c.rules_files.n == 3) {
+		/* relative paths are taken from the config file's directory */
+		snprintf(want, sizeof(want), "%.*s/a.yaml", (int)(slash - p), p);
+		CHECK_EQ_STR(c.rules_files.v[0], want);
+		CHECK_EQ_STR(c.rules_files.v[1], "/abs/b.yaml");
+		CHECK_EQ_STR(c.rules_files.v[2], "@default");
+	}
+	CHECK_EQ_INT(c.priority, 6); /* informational */
+	CHECK_EQ_INT(c.rule_matching, RULE_MATCHING_ALL);
+	CHECK(!c.json_include_tags);
+	CHECK_EQ_INT(config_apply_override(&c, "priority=Critical"), 0);
+	CHECK_EQ_INT(c.priority, 2);
+	CHECK_EQ_INT(config_apply_override(&c, "priority=loud"), -1);
+	CHECK_EQ_INT(config_apply_override(&c, "rule_matching=some"), -1);
+	CHECK_EQ_INT(config_apply_override(&c, "rules_files="), 0);
+	CHECK_EQ_INT(c.rules_files.n, 0);
+	config_free(&c);
+	unlink(p);
 }
 
 TEST(file_values)
@@ -72,6 +113,7 @@ TEST(unknown_keys_are_not_errors)
 	config_defaults(&c);
 	CHECK_EQ_INT(config_load_file(&c, p), 0);
 	CHECK_EQ_INT(c.ringbuf_size_mb, 8);
+	config_free(&c);
 	unlink(p);
 }
 
@@ -106,6 +148,7 @@ TEST(bad_values_are_errors)
 	}
 	config_defaults(&c);
 	CHECK_EQ_INT(config_load_file(&c, "/nonexistent/saker.yaml"), -1);
+	config_free(&c);
 }
 
 TEST(overrides)
@@ -149,6 +192,7 @@ int main(void)
 {
 	log_set_level(SK_LOG_ERROR);
 	RUN(defaults);
+	RUN(rules_keys);
 	RUN(file_values);
 	RUN(unknown_keys_are_not_errors);
 	RUN(bad_values_are_errors);
