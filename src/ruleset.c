@@ -1,16 +1,30 @@
 #include "ruleset.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+#include "compile.h"
+#include "specialize.h"
+#include "strbuf.h"
+
+struct entry {
+	const struct loaded_rule *rule;
+	const struct vm_prog *prog; /* the rule's program specialised for the bucket's code */
+};
 
 struct bucket {
-	const struct loaded_rule **rules;
-	unsigned n;
+	struct entry *e;
+	unsigned n, cap;
 };
 
 struct ruleset {
 	unsigned n_rules;
 	struct bucket buckets[EVT_CODES];
 	struct evtset all; /* union of the enabled rules' codes */
+	struct vm_prog **progs; /* the specialised programs this ruleset owns */
+	size_t n_progs, cap_progs;
+	struct vm_prog *accept; /* for a rule that every event of a code matches */
+	unsigned n_specialised, n_folded_false;
 };
 
 struct ruleset *ruleset_build(const struct rules_loaded *r)
@@ -23,39 +37,144 @@ static bool rule_on(const struct loaded_rule *lr, enum rules_priority least)
 	return lr->src->enabled && lr->src->priority <= least;
 }
 
+static int bucket_add(struct bucket *b, const struct loaded_rule *rule, const struct vm_prog *p)
+{
+	if (b->n == b->cap) {
+		unsigned cap = b->cap ? b->cap * 2 : 4;
+		struct entry *e = realloc(b->e, cap * sizeof(*e));
+
+		if (!e)
+			return -1;
+		b->e = e;
+		b->cap = cap;
+	}
+	b->e[b->n].rule = rule;
+	b->e[b->n].prog = p;
+	b->n++;
+	return 0;
+}
+
+static int own_prog(struct ruleset *rs, struct vm_prog *p)
+{
+	if (rs->n_progs == rs->cap_progs) {
+		size_t cap = rs->cap_progs ? rs->cap_progs * 2 : 32;
+		struct vm_prog **v = realloc(rs->progs, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		rs->progs = v;
+		rs->cap_progs = cap;
+	}
+	rs->progs[rs->n_progs++] = p;
+	return 0;
+}
+
+/* A program that accepts every event. */
+static struct vm_prog *accept_prog(void)
+{
+	struct vm_prog *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->insns = calloc(1, sizeof(*p->insns));
+	if (!p->insns) {
+		free(p);
+		return NULL;
+	}
+	p->insns[0].op = VM_OP_ACCEPT;
+	p->n_insns = 1;
+	return p;
+}
+
+/* The variants of one rule's program compiled so far, by the folded tree's text. */
+struct variant {
+	char *text;
+	const struct vm_prog *prog;
+};
+
+/* The program rule lr runs for events of code: its own, specialised (NULL: it cannot
+ * match them). */
+static const struct vm_prog *specialise(struct ruleset *rs, const struct loaded_rule *lr,
+					unsigned code, struct variant *vars, size_t *n_vars)
+{
+	struct cond_node *tree;
+	struct strbuf sb = STRBUF_INIT;
+	struct vm_prog *p = NULL;
+	char err[256];
+
+	switch (cond_specialize(lr->cond, code, &tree)) {
+	case SPEC_FALSE:
+		rs->n_folded_false++;
+		return NULL;
+	case SPEC_TRUE:
+		return rs->accept;
+	case SPEC_TREE:
+		break;
+	}
+	if (!tree)
+		return lr->prog;
+	cond_node_print(&sb, tree);
+	for (size_t i = 0; i < *n_vars; i++) {
+		if (!strcmp(vars[i].text, sb.buf)) {
+			sb_release(&sb);
+			cond_node_free(tree);
+			return vars[i].prog;
+		}
+	}
+	if (compile_rule(tree, &p, err, sizeof(err)) || own_prog(rs, p)) {
+		/* cannot happen for a tree that compiled whole; the rule's own program is
+		 * always right */
+		vm_prog_free(p);
+		p = NULL;
+	}
+	cond_node_free(tree);
+	if (!p) {
+		sb_release(&sb);
+		return lr->prog;
+	}
+	rs->n_specialised++;
+	vars[*n_vars].text = sb.buf; /* taken over */
+	vars[*n_vars].prog = p;
+	(*n_vars)++;
+	return p;
+}
+
 struct ruleset *ruleset_build_prio(const struct rules_loaded *r, enum rules_priority least)
 {
 	struct ruleset *rs = calloc(1, sizeof(*rs));
+	struct variant *vars = calloc(EVT_CODES, sizeof(*vars));
 
-	if (!rs)
-		return NULL;
-	/* Two passes: count, then fill, so each bucket is one exact allocation. */
+	if (!rs || !vars || !(rs->accept = accept_prog()))
+		goto oom;
 	for (size_t i = 0; i < r->n_rules; i++) {
-		if (!rule_on(&r->rules[i], least))
+		const struct loaded_rule *lr = &r->rules[i];
+		size_t n_vars = 0;
+		int failed = 0;
+
+		if (!rule_on(lr, least))
 			continue;
-		evtset_union(&rs->all, &r->rules[i].evttypes);
+		evtset_union(&rs->all, &lr->evttypes);
 		rs->n_rules++;
-		for (unsigned c = 0; c < EVT_CODES; c++)
-			rs->buckets[c].n += evtset_has(&r->rules[i].evttypes, c);
-	}
-	for (unsigned c = 0; c < EVT_CODES; c++) {
-		if (!rs->buckets[c].n)
-			continue;
-		rs->buckets[c].rules = calloc(rs->buckets[c].n, sizeof(*rs->buckets[c].rules));
-		if (!rs->buckets[c].rules) {
-			ruleset_free(rs);
-			return NULL;
+		for (unsigned c = 0; c < EVT_CODES && !failed; c++) {
+			const struct vm_prog *p;
+
+			if (!evtset_has(&lr->evttypes, c))
+				continue;
+			p = specialise(rs, lr, c, vars, &n_vars);
+			if (p && bucket_add(&rs->buckets[c], lr, p))
+				failed = 1;
 		}
-		rs->buckets[c].n = 0;
+		for (size_t k = 0; k < n_vars; k++)
+			free(vars[k].text);
+		if (failed)
+			goto oom;
 	}
-	for (size_t i = 0; i < r->n_rules; i++) {
-		if (!rule_on(&r->rules[i], least))
-			continue;
-		for (unsigned c = 0; c < EVT_CODES; c++)
-			if (evtset_has(&r->rules[i].evttypes, c))
-				rs->buckets[c].rules[rs->buckets[c].n++] = &r->rules[i];
-	}
+	free(vars);
 	return rs;
+oom:
+	free(vars);
+	ruleset_free(rs);
+	return NULL;
 }
 
 void ruleset_free(struct ruleset *rs)
@@ -63,7 +182,11 @@ void ruleset_free(struct ruleset *rs)
 	if (!rs)
 		return;
 	for (unsigned c = 0; c < EVT_CODES; c++)
-		free(rs->buckets[c].rules);
+		free(rs->buckets[c].e);
+	for (size_t i = 0; i < rs->n_progs; i++)
+		vm_prog_free(rs->progs[i]);
+	free(rs->progs);
+	vm_prog_free(rs->accept);
 	free(rs);
 }
 
@@ -78,15 +201,25 @@ unsigned ruleset_eval(const struct ruleset *rs, unsigned code, const struct vm_f
 		return 0;
 	b = &rs->buckets[code];
 	for (unsigned i = 0; i < b->n; i++) {
-		if (vm_eval(b->rules[i]->prog, src) != 1)
+		if (vm_eval(b->e[i].prog, src) != 1)
 			continue;
 		matches++;
 		if (on_match)
-			on_match(ctx, b->rules[i]);
+			on_match(ctx, b->e[i].rule);
 		if (!all)
 			break;
 	}
 	return matches;
+}
+
+const struct vm_prog *ruleset_prog(const struct ruleset *rs, unsigned code, const char *rule)
+{
+	if (code >= EVT_CODES)
+		return NULL;
+	for (unsigned i = 0; i < rs->buckets[code].n; i++)
+		if (!strcmp(rs->buckets[code].e[i].rule->src->name, rule))
+			return rs->buckets[code].e[i].prog;
+	return NULL;
 }
 
 unsigned ruleset_n_rules(const struct ruleset *rs)

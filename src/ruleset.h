@@ -31,6 +31,10 @@ unsigned ruleset_eval(const struct ruleset *rs, unsigned code, const struct vm_f
 		      bool all, void (*on_match)(void *ctx, const struct loaded_rule *rule),
 		      void *ctx);
 
+/* The program rule (by name) runs for events of code (specialised: evt.type and evt.dir
+ * checks folded away, see specialize.h), or NULL when it is not filed under code. */
+const struct vm_prog *ruleset_prog(const struct ruleset *rs, unsigned code, const char *rule);
+
 /* How many rules are filed under code. */
 unsigned ruleset_bucket_size(const struct ruleset *rs, unsigned code);
 

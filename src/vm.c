@@ -204,6 +204,7 @@ enum {
 struct slotval {
 	int state;
 	struct vm_value v;
+	uint64_t hash; /* of a string value, for set lookups: 1 << 32 | hash; 0 not yet */
 };
 
 struct vm_state {
@@ -876,10 +877,21 @@ static bool test_scalar(struct vm_state *st, enum cond_op op, const struct vm_va
 	}
 }
 
-static bool set_has(const struct vm_const *k, const struct vm_value *a)
+/* hc: where the value's hash is cached (a slot's), or NULL. */
+static bool set_has(const struct vm_const *k, const struct vm_value *a, uint64_t *hc)
 {
 	if (k->hash_size && a->kind == VM_V_STR) {
-		size_t mask = k->hash_size - 1, i = vm_hash(a->str.s, a->str.len) & mask;
+		size_t mask = k->hash_size - 1, i;
+		uint32_t h;
+
+		if (hc && *hc) {
+			h = (uint32_t)*hc;
+		} else {
+			h = vm_hash(a->str.s, a->str.len);
+			if (hc)
+				*hc = 1ull << 32 | h;
+		}
+		i = h & mask;
 
 		for (; k->hash[i]; i = (i + 1) & mask) {
 			const struct vm_value *it = &k->v.list.items[k->hash[i] - 1];
@@ -897,7 +909,7 @@ static bool set_has(const struct vm_const *k, const struct vm_value *a)
 
 /* A scalar LHS against constant k (with modifiers, sets, regexes, pmatch). */
 static bool test_const(struct vm_state *st, enum cond_op op, enum cond_mod mod,
-		       const struct vm_value *a, const struct vm_const *k)
+		       const struct vm_value *a, const struct vm_const *k, uint64_t *hc)
 {
 	size_t hits = 0, n;
 
@@ -908,7 +920,7 @@ static bool test_const(struct vm_state *st, enum cond_op op, enum cond_mod mod,
 		case VM_K_REGEX:
 			return test_scalar(st, op, a, &k->v, k->re);
 		case VM_K_SET:
-			return set_has(k, a);
+			return set_has(k, a, hc);
 		case VM_K_PMATCH:
 			for (size_t i = 0; i < k->v.list.n; i++)
 				if (test_scalar(st, op, a, &k->v.list.items[i], NULL))
@@ -962,7 +974,7 @@ static bool run_check(struct vm_state *st, const struct vm_insn *in, const struc
 		for (size_t i = 0; i < a->list.n; i++) {
 			const struct vm_value *e = &a->list.items[i];
 			bool has = b ? (b->kind == VM_V_LIST ? list_has(b, e) : values_equal(e, b))
-				     : set_has(k, e);
+				     : set_has(k, e, NULL);
 
 			if (is_in && !has)
 				return false;
@@ -978,7 +990,7 @@ static bool run_check(struct vm_state *st, const struct vm_insn *in, const struc
 
 			if (b ? (b->kind == VM_V_LIST && setop ? list_has(b, e)
 							       : test_scalar(st, op, e, b, NULL))
-			      : test_const(st, op, mod, e, k))
+			      : test_const(st, op, mod, e, k, NULL))
 				return true;
 		}
 		return false;
@@ -988,7 +1000,7 @@ static bool run_check(struct vm_state *st, const struct vm_insn *in, const struc
 			return setop ? list_has(b, a) : false;
 		return test_scalar(st, op, a, b, NULL);
 	}
-	return test_const(st, op, mod, a, k);
+	return test_const(st, op, mod, a, k, &st->sv[in->slot].hash);
 }
 
 int vm_eval(const struct vm_prog *p, const struct vm_fieldsrc *src)
@@ -1001,8 +1013,10 @@ int vm_eval(const struct vm_prog *p, const struct vm_fieldsrc *src)
 	st.src = src;
 	st.allocs = NULL;
 	st.nallocs = st.allocs_cap = 0;
-	for (size_t i = 0; i < p->n_slots; i++)
+	for (size_t i = 0; i < p->n_slots; i++) {
 		st.sv[i].state = SV_UNKNOWN;
+		st.sv[i].hash = 0;
+	}
 	for (;;) {
 		const struct vm_insn *in = &p->insns[pc];
 		bool r;
