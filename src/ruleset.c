@@ -5,11 +5,19 @@
 
 #include "compile.h"
 #include "specialize.h"
+#include "rules_yaml.h"
 #include "strbuf.h"
 
 struct entry {
 	const struct loaded_rule *rule;
 	const struct vm_prog *prog; /* the rule's program specialised for the bucket's code */
+	const struct vm_memo_ids *ids;
+};
+
+/* The shared-check and shared-field numbers of one program (vm.h, vm_memo_ids). */
+struct prog_ids {
+	const struct vm_prog *prog;
+	struct vm_memo_ids ids;
 };
 
 struct bucket {
@@ -25,6 +33,10 @@ struct ruleset {
 	size_t n_progs, cap_progs;
 	struct vm_prog *accept; /* for a rule that every event of a code matches */
 	unsigned n_specialised, n_folded_false;
+	struct prog_ids *pids; /* one per distinct program filed */
+	size_t n_pids;
+	struct vm_memo *memo;
+	unsigned n_checks, n_fields; /* distinct shared checks and fields */
 };
 
 struct ruleset *ruleset_build(const struct rules_loaded *r)
@@ -139,6 +151,124 @@ static const struct vm_prog *specialise(struct ruleset *rs, const struct loaded_
 	return p;
 }
 
+/* The keys interned (the name table keeps pointers to them). */
+struct keys {
+	char **v;
+	size_t n, cap;
+};
+
+/* Interns key: its id (from 1), or 0 past the id space or out of memory. */
+static uint16_t intern(struct rules_names *t, struct keys *keys, unsigned *n, const char *key,
+		       size_t len)
+{
+	size_t v;
+	char *copy;
+
+	if (rules_names_get(t, key, len, &v))
+		return (uint16_t)v;
+	if (*n >= 0xfffe)
+		return 0;
+	if (keys->n == keys->cap) {
+		size_t cap = keys->cap ? keys->cap * 2 : 64;
+		char **nv = realloc(keys->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return 0;
+		keys->v = nv;
+		keys->cap = cap;
+	}
+	copy = malloc(len + 1);
+	if (!copy)
+		return 0;
+	memcpy(copy, key, len);
+	copy[len] = 0;
+	keys->v[keys->n++] = copy;
+	rules_names_put(t, copy, len, ++*n);
+	return (uint16_t)*n;
+}
+
+/* Numbers the distinct checks and fields of every program filed, and points each entry at
+ * its program's numbers. */
+static int number_programs(struct ruleset *rs)
+{
+	struct rules_names checks = {0}, fields = {0};
+	struct keys keys = {0};
+	struct strbuf key = STRBUF_INIT;
+	size_t cap = 0;
+	int rc = -1;
+
+	for (unsigned c = 0; c < EVT_CODES; c++) {
+		for (unsigned i = 0; i < rs->buckets[c].n; i++) {
+			struct entry *e = &rs->buckets[c].e[i];
+			const struct vm_prog *p = e->prog;
+			struct prog_ids *pi = NULL;
+			uint16_t *ck, *fd;
+
+			for (size_t k = 0; k < rs->n_pids && !pi; k++)
+				if (rs->pids[k].prog == p)
+					pi = &rs->pids[k];
+			if (pi) {
+				e->ids = &pi->ids;
+				continue;
+			}
+			if (rs->n_pids == cap) {
+				size_t ncap = cap ? cap * 2 : 64;
+				struct prog_ids *v = realloc(rs->pids, ncap * sizeof(*v));
+
+				if (!v)
+					goto out;
+				rs->pids = v;
+				cap = ncap;
+				/* entries point into pids: renumber them below */
+			}
+			ck = calloc(p->n_insns + 1, sizeof(*ck));
+			fd = calloc(p->n_slots + 1, sizeof(*fd));
+			if (!ck || !fd) {
+				free(ck);
+				free(fd);
+				goto out;
+			}
+			for (size_t k = 0; k < p->n_insns; k++) {
+				const struct vm_insn *in = &p->insns[k];
+
+				if (in->op != VM_OP_CMP_JT && in->op != VM_OP_CMP_JF)
+					continue;
+				sb_reset(&key);
+				sb_adds(&key, p->slots[in->slot].text);
+				sb_addf(&key, "\x1f%u\x1f", (unsigned)in->cmp);
+				sb_adds(&key, p->consts[in->k].text ? p->consts[in->k].text : "");
+				ck[k] = intern(&checks, &keys, &rs->n_checks, key.buf, key.len);
+			}
+			for (size_t k = 0; k < p->n_slots; k++)
+				if (p->slots[k].is_field)
+					fd[k] = intern(&fields, &keys, &rs->n_fields,
+						       p->slots[k].text, strlen(p->slots[k].text));
+			pi = &rs->pids[rs->n_pids++];
+			pi->prog = p;
+			pi->ids.check = ck;
+			pi->ids.field = fd;
+		}
+	}
+	/* pids may have moved while growing: point the entries at their final place */
+	for (unsigned c = 0; c < EVT_CODES; c++)
+		for (unsigned i = 0; i < rs->buckets[c].n; i++)
+			for (size_t k = 0; k < rs->n_pids; k++)
+				if (rs->pids[k].prog == rs->buckets[c].e[i].prog) {
+					rs->buckets[c].e[i].ids = &rs->pids[k].ids;
+					break;
+				}
+	rs->memo = vm_memo_new(rs->n_checks, rs->n_fields);
+	rc = rs->memo ? 0 : -1;
+out:
+	rules_names_free(&checks);
+	rules_names_free(&fields);
+	for (size_t i = 0; i < keys.n; i++)
+		free(keys.v[i]);
+	free(keys.v);
+	sb_release(&key);
+	return rc;
+}
+
 struct ruleset *ruleset_build_prio(const struct rules_loaded *r, enum rules_priority least)
 {
 	struct ruleset *rs = calloc(1, sizeof(*rs));
@@ -170,6 +300,9 @@ struct ruleset *ruleset_build_prio(const struct rules_loaded *r, enum rules_prio
 			goto oom;
 	}
 	free(vars);
+	vars = NULL;
+	if (number_programs(rs))
+		goto oom;
 	return rs;
 oom:
 	free(vars);
@@ -187,10 +320,16 @@ void ruleset_free(struct ruleset *rs)
 		vm_prog_free(rs->progs[i]);
 	free(rs->progs);
 	vm_prog_free(rs->accept);
+	for (size_t i = 0; i < rs->n_pids; i++) {
+		free((void *)rs->pids[i].ids.check);
+		free((void *)rs->pids[i].ids.field);
+	}
+	free(rs->pids);
+	vm_memo_free(rs->memo);
 	free(rs);
 }
 
-unsigned ruleset_eval(const struct ruleset *rs, unsigned code, const struct vm_fieldsrc *src,
+unsigned ruleset_eval(struct ruleset *rs, unsigned code, const struct vm_fieldsrc *src,
 		      bool all, void (*on_match)(void *ctx, const struct loaded_rule *rule),
 		      void *ctx)
 {
@@ -200,8 +339,9 @@ unsigned ruleset_eval(const struct ruleset *rs, unsigned code, const struct vm_f
 	if (code >= EVT_CODES)
 		return 0;
 	b = &rs->buckets[code];
+	vm_memo_next(rs->memo);
 	for (unsigned i = 0; i < b->n; i++) {
-		if (vm_eval(b->e[i].prog, src) != 1)
+		if (vm_eval_memo(b->e[i].prog, src, b->e[i].ids, rs->memo) != 1)
 			continue;
 		matches++;
 		if (on_match)

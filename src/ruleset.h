@@ -25,9 +25,10 @@ void ruleset_free(struct ruleset *rs);
 /* How many rules are filed in some bucket (enabled and severe enough). */
 unsigned ruleset_n_rules(const struct ruleset *rs);
 
-/* Runs the rules filed under code, in order, against src. Calls on_match for the first rule
+/* Runs the rules filed under code, in order, against src (one event: fields and checks the
+ * rules share are computed once, see vm_memo in vm.h). Calls on_match for the first rule
  * that matches (all false) or for each (all true). Returns the number of matches. */
-unsigned ruleset_eval(const struct ruleset *rs, unsigned code, const struct vm_fieldsrc *src,
+unsigned ruleset_eval(struct ruleset *rs, unsigned code, const struct vm_fieldsrc *src,
 		      bool all, void (*on_match)(void *ctx, const struct loaded_rule *rule),
 		      void *ctx);
 

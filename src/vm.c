@@ -207,9 +207,22 @@ struct slotval {
 	uint64_t hash; /* of a string value, for set lookups: 1 << 32 | hash; 0 not yet */
 };
 
+struct vm_memo {
+	uint32_t epoch; /* the current event; entries of other epochs are stale */
+	unsigned n_checks, n_fields;
+	uint32_t *check_epoch;
+	uint8_t *check_val;
+	uint32_t *field_epoch;
+	int8_t *field_rc;
+	struct vm_value *field_val;
+	uint64_t *field_hash;
+};
+
 struct vm_state {
 	const struct vm_prog *p;
 	const struct vm_fieldsrc *src;
+	const struct vm_memo_ids *ids; /* NULL: nothing shared */
+	struct vm_memo *memo;
 	struct slotval sv[VM_MAX_SLOTS];
 	void **allocs;
 	size_t nallocs, allocs_cap;
@@ -647,10 +660,24 @@ static const struct vm_value *slot_value(struct vm_state *st, unsigned slot)
 	int rc;
 
 	if (sv->state == SV_UNKNOWN) {
-		if (sl->is_field)
+		unsigned id = st->ids && sl->is_field ? st->ids->field[slot] : 0;
+		struct vm_memo *m = st->memo;
+
+		if (id && m->field_epoch[id] == m->epoch) {
+			rc = m->field_rc[id];
+			sv->v = m->field_val[id];
+			sv->hash = m->field_hash[id];
+		} else if (sl->is_field) {
 			rc = st->src->extract(st->src->ctx, &sl->field, &sv->v);
-		else
+			if (id) {
+				m->field_epoch[id] = m->epoch;
+				m->field_rc[id] = (int8_t)rc;
+				m->field_val[id] = sv->v;
+				m->field_hash[id] = 0;
+			}
+		} else {
 			rc = transform(st, sl, &sv->v);
+		}
 		/* An "any of" list with no element is no value at all. */
 		if (rc == 0 && sv->v.kind == VM_V_LIST && !sl->is_list && sv->v.list.n == 0)
 			rc = 1;
@@ -1003,7 +1030,59 @@ static bool run_check(struct vm_state *st, const struct vm_insn *in, const struc
 	return test_const(st, op, mod, a, k, &st->sv[in->slot].hash);
 }
 
+struct vm_memo *vm_memo_new(unsigned n_checks, unsigned n_fields)
+{
+	struct vm_memo *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->n_checks = n_checks;
+	m->n_fields = n_fields;
+	m->check_epoch = calloc(n_checks + 1, sizeof(*m->check_epoch));
+	m->check_val = calloc(n_checks + 1, sizeof(*m->check_val));
+	m->field_epoch = calloc(n_fields + 1, sizeof(*m->field_epoch));
+	m->field_rc = calloc(n_fields + 1, sizeof(*m->field_rc));
+	m->field_val = calloc(n_fields + 1, sizeof(*m->field_val));
+	m->field_hash = calloc(n_fields + 1, sizeof(*m->field_hash));
+	if (!m->check_epoch || !m->check_val || !m->field_epoch || !m->field_rc ||
+	    !m->field_val || !m->field_hash) {
+		vm_memo_free(m);
+		return NULL;
+	}
+	m->epoch = 1;
+	return m;
+}
+
+void vm_memo_free(struct vm_memo *m)
+{
+	if (!m)
+		return;
+	free(m->check_epoch);
+	free(m->check_val);
+	free(m->field_epoch);
+	free(m->field_rc);
+	free(m->field_val);
+	free(m->field_hash);
+	free(m);
+}
+
+void vm_memo_next(struct vm_memo *m)
+{
+	if (++m->epoch == 0) {
+		/* wrapped: no stale entry may look current */
+		memset(m->check_epoch, 0, (m->n_checks + 1) * sizeof(*m->check_epoch));
+		memset(m->field_epoch, 0, (m->n_fields + 1) * sizeof(*m->field_epoch));
+		m->epoch = 1;
+	}
+}
+
 int vm_eval(const struct vm_prog *p, const struct vm_fieldsrc *src)
+{
+	return vm_eval_memo(p, src, NULL, NULL);
+}
+
+int vm_eval_memo(const struct vm_prog *p, const struct vm_fieldsrc *src,
+		 const struct vm_memo_ids *ids, struct vm_memo *m)
 {
 	struct vm_state st;
 	size_t pc = 0;
@@ -1011,6 +1090,8 @@ int vm_eval(const struct vm_prog *p, const struct vm_fieldsrc *src)
 
 	st.p = p;
 	st.src = src;
+	st.ids = m ? ids : NULL;
+	st.memo = m;
 	st.allocs = NULL;
 	st.nallocs = st.allocs_cap = 0;
 	for (size_t i = 0; i < p->n_slots; i++) {
@@ -1023,10 +1104,21 @@ int vm_eval(const struct vm_prog *p, const struct vm_fieldsrc *src)
 
 		switch ((enum vm_opcode)in->op) {
 		case VM_OP_CMP_JT:
-		case VM_OP_CMP_JF:
-			r = run_check(&st, in, NULL, &p->consts[in->k]);
+		case VM_OP_CMP_JF: {
+			unsigned id = st.ids ? st.ids->check[pc] : 0;
+
+			if (id && m->check_epoch[id] == m->epoch) {
+				r = m->check_val[id];
+			} else {
+				r = run_check(&st, in, NULL, &p->consts[in->k]);
+				if (id) {
+					m->check_epoch[id] = m->epoch;
+					m->check_val[id] = r;
+				}
+			}
 			pc = r == (in->op == VM_OP_CMP_JT) ? in->target : pc + 1;
 			continue;
+		}
 		case VM_OP_CMPF_JT:
 		case VM_OP_CMPF_JF: {
 			const struct vm_value *b = slot_value(&st, in->k);
@@ -1052,6 +1144,16 @@ int vm_eval(const struct vm_prog *p, const struct vm_fieldsrc *src)
 			break;
 		}
 		break;
+	}
+	if (st.ids) {
+		/* hashes computed here serve the next programs of this event */
+		for (size_t i = 0; i < p->n_slots; i++) {
+			unsigned id = st.ids->field[i];
+
+			if (id && st.sv[i].state != SV_UNKNOWN && st.sv[i].hash &&
+			    m->field_epoch[id] == m->epoch)
+				m->field_hash[id] = st.sv[i].hash;
+		}
 	}
 	for (size_t i = 0; i < st.nallocs; i++)
 		free(st.allocs[i]);

@@ -203,6 +203,35 @@ int vm_prog_validate(const struct vm_prog *p, char *err, size_t errlen);
 /* Runs a validated program against one event: 1 match, 0 no match. */
 int vm_eval(const struct vm_prog *p, const struct vm_fieldsrc *src);
 
+/*
+ * Sharing across the programs of one event. The rules filed under one event type share
+ * fields (fd.name, proc.name) and whole checks (the macros: open_read, spawned_process);
+ * a memo lets each be computed once per event whichever program asks first. The ruleset
+ * numbers the distinct checks and fields of its programs (ids from 1; 0: not shared) and
+ * hands vm_eval_memo the numbers of each program's instructions and slots.
+ *
+ * A check's result depends only on its operand's value, operator and constant, and a
+ * field's value only on the event, so sharing them changes no verdict.
+ */
+struct vm_memo_ids {
+	const uint16_t *check; /* per instruction: the CMP check's id, or 0 */
+	const uint16_t *field; /* per slot: the field's id (field slots only), or 0 */
+};
+
+struct vm_memo;
+
+/* A memo for ids up to n_checks and n_fields. NULL when out of memory. */
+struct vm_memo *vm_memo_new(unsigned n_checks, unsigned n_fields);
+void vm_memo_free(struct vm_memo *m);
+/* Forgets everything: the next event. */
+void vm_memo_next(struct vm_memo *m);
+
+/* vm_eval, sharing results through m (ids may be NULL: nothing shared). Field values
+ * remembered in m must stay valid until vm_memo_next (the extractors' values do: they live
+ * until the next event). */
+int vm_eval_memo(const struct vm_prog *p, const struct vm_fieldsrc *src,
+		 const struct vm_memo_ids *ids, struct vm_memo *m);
+
 /* Appends a listing, one instruction per line: index, opcode, then the operands by name:
  *   0000  CMP_JF    proc.name in ("bash", "sh")  -> 0002
  *   0001  ACCEPT

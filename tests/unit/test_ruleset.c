@@ -275,6 +275,26 @@ TEST(specialised_equivalent_on_stable_ruleset)
 				}
 			}
 		}
+		/* and whole buckets, sharing checks and fields through the memo */
+		for (unsigned c = 0; c < EVT_CODES; c++) {
+			if (!ruleset_bucket_size(rs, c))
+				continue;
+			for (uint64_t seed = 0; seed < 300; seed++) {
+				struct rand_event e = {c, seed * 104729 + c};
+				struct vm_fieldsrc src = {rand_extract, &e};
+				unsigned want = 0, got;
+
+				for (size_t i = 0; i < sets[k]->n_rules; i++)
+					if (sets[k]->rules[i].src->enabled &&
+					    evtset_has(&sets[k]->rules[i].evttypes, c))
+						want += vm_eval(sets[k]->rules[i].prog, &src) == 1;
+				got = ruleset_eval(rs, c, &src, true, NULL, NULL);
+				checked++;
+				if (want != got && differ++ < 5)
+					printf("# bucket %s seed %llu: %u matches, want %u\n",
+					       evttype_name(c), (unsigned long long)seed, got, want);
+			}
+		}
 		ruleset_free(rs);
 	}
 	printf("# %lu (rule, type, event) verdicts compared\n", checked);
