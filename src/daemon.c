@@ -103,6 +103,16 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* Every fd the tables hold (a walk: only for the counters). */
+static uint64_t count_fds(const struct proc_table *t)
+{
+	uint64_t n = 0;
+
+	for (struct proc *p = proc_table_next(t, NULL); p; p = proc_table_next(t, p))
+		n += p->fds.n;
+	return n;
+}
+
 static void report_counters(struct daemon *d, const char *when)
 {
 	struct sk_counters k;
@@ -123,9 +133,11 @@ static void report_counters(struct daemon *d, const char *when)
 		 (unsigned long long)k.drop_read_fail, (unsigned long long)k.partial_read,
 		 (unsigned long long)k.truncated, (unsigned long long)k.compat_ignored);
 	log_info("%s: daemon: records=%llu decode_errors=%llu processes=%llu threads=%llu "
-		 "evicted=%llu unknown_pid=%llu fd_unknown=%llu fds_dropped=%llu alerts=%llu",
+		 "fds=%llu evicted=%llu unknown_pid=%llu fd_unknown=%llu fds_dropped=%llu "
+		 "alerts=%llu",
 		 when, (unsigned long long)d->dst.records, (unsigned long long)derr,
 		 (unsigned long long)ps->procs, (unsigned long long)ps->threads,
+		 (unsigned long long)count_fds(state_procs(d->state)),
 		 (unsigned long long)ps->evictions, (unsigned long long)ss->unknown_pid,
 		 (unsigned long long)ss->fd_unknown, (unsigned long long)ss->fds_dropped,
 		 (unsigned long long)d->alerts);
