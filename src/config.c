@@ -84,7 +84,7 @@ void config_defaults(struct config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->log_level = 2; /* info */
-	c->ringbuf_size_mb = 8;
+	c->ringbuf_size_mb = 4;
 	c->drain_interval_ms = 1;
 	c->attach = ATTACH_AUTO;
 	c->proc_table_size = 262144;

@@ -28,7 +28,7 @@ TEST(defaults)
 	struct config c;
 
 	config_defaults(&c);
-	CHECK_EQ_INT(c.ringbuf_size_mb, 8);
+	CHECK_EQ_INT(c.ringbuf_size_mb, 4);
 	CHECK_EQ_INT(c.drain_interval_ms, 1);
 	CHECK_EQ_INT(c.attach, ATTACH_AUTO);
 	CHECK(!c.syscalls_all);
@@ -112,7 +112,7 @@ TEST(unknown_keys_are_not_errors)
 
 	config_defaults(&c);
 	CHECK_EQ_INT(config_load_file(&c, p), 0);
-	CHECK_EQ_INT(c.ringbuf_size_mb, 8);
+	CHECK_EQ_INT(c.ringbuf_size_mb, 4);
 	config_free(&c);
 	unlink(p);
 }
@@ -184,7 +184,7 @@ TEST(shipped_config_loads)
 	snprintf(p, sizeof(p), "%s/config/saker.yaml", src);
 	config_defaults(&c);
 	CHECK_EQ_INT(config_load_file(&c, p), 0);
-	CHECK_EQ_INT(c.ringbuf_size_mb, 8);
+	CHECK_EQ_INT(c.ringbuf_size_mb, 4);
 	config_free(&c);
 }
 
