@@ -270,11 +270,25 @@ static int ex_proc_env(struct extract_ctx *c, const struct vm_field *f, struct v
 	return env_value(c, p, f->arg, out);
 }
 
+/* proc.cwd ends in '/', as the reference writes it ("/dev/shm/"): rules test it with
+ * startswith "/dev/shm/". */
 static int ex_proc_cwd(struct extract_ctx *c, const struct vm_field *f, struct vm_value *out)
 {
+	size_t len;
+	char *s;
+
 	(void)f;
 	PROC_OR_MISSING(p);
-	return v_cstr(out, p->cwd);
+	if (!p->cwd)
+		return MISSING;
+	len = strlen(p->cwd);
+	if (len && p->cwd[len - 1] == '/')
+		return v_str(out, p->cwd, len);
+	s = arena_alloc(&c->arena, len + 2);
+	memcpy(s, p->cwd, len);
+	s[len] = '/';
+	s[len + 1] = 0;
+	return v_str(out, s, len + 1);
 }
 
 static int ex_proc_ppid(struct extract_ctx *c, const struct vm_field *f, struct vm_value *out)

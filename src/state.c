@@ -552,15 +552,36 @@ static void clone_exit(struct state *st, const struct event *ev, struct evctx *c
 		cth->proc->vpid = (uint32_t)ev->ret;
 }
 
-/* The executable's path from the exec filename: "/dev/fd/N[/rel]" (fexecve, execveat)
- * through the fd table, else relative to the cwd. */
+/* Where the fd number starts in an exec filename that names one of the caller's fds:
+ * "/dev/fd/N", "/proc/self/fd/N", "/proc/thread-self/fd/N" or "/proc/PID/fd/N" with the
+ * caller's pid; 0 for any other path. */
+static size_t fd_path_prefix(const struct proc *p, const char *fn, size_t len)
+{
+	static const char *const fixed[] = {"/dev/fd/", "/proc/self/fd/", "/proc/thread-self/fd/"};
+	char own[40];
+	size_t n;
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		n = strlen(fixed[i]);
+		if (len > n && !memcmp(fn, fixed[i], n) && fn[n] >= '0' && fn[n] <= '9')
+			return n;
+	}
+	n = (size_t)snprintf(own, sizeof(own), "/proc/%u/fd/", p->pid);
+	if (len > n && !memcmp(fn, own, n) && fn[n] >= '0' && fn[n] <= '9')
+		return n;
+	return 0;
+}
+
+/* The executable's path from the exec filename: "/dev/fd/N[/rel]" and the /proc forms
+ * (fexecve, execveat) through the fd table, else relative to the cwd. */
 static void exec_path(struct state *st, struct proc *p, const char *fn, size_t len)
 {
 	struct strbuf *out = &st->tmp;
+	size_t at = fd_path_prefix(p, fn, len);
 
 	sb_reset(out);
-	if (len > 8 && !memcmp(fn, "/dev/fd/", 8) && fn[8] >= '0' && fn[8] <= '9') {
-		size_t i = 8;
+	if (at) {
+		size_t i = at;
 		long n = 0;
 		const struct fdinfo *fi;
 

@@ -52,17 +52,8 @@ MISSING = object()
 TEST_PID = os.getpid()
 
 # Known saker bugs: case name -> the bug. Such a case is reported "# TODO" when it fails.
-CWD_SLASH_BUG = ("saker bug: proc.cwd has no trailing '/' (saker '/dev/shm', the reference "
-                 "engine '/dev/shm/'), so a Falco condition proc.cwd startswith \"DIR/\" "
-                 "misses processes whose cwd is DIR itself")
-KNOWN_BUGS = {
-    "stable: Execution from /dev/shm (./prog run with cwd /dev/shm)": CWD_SLASH_BUG,
-    "stable: proc.cwd ends with '/' as in the reference engine": CWD_SLASH_BUG,
-    "default: proc.exepath of a memfd run through /proc/self/fd/N is memfd:NAME":
-        "saker bug: exec of /proc/self/fd/N (a memfd) gives proc.exepath '/proc/self/fd/N' "
-        "instead of 'memfd:NAME' (only /dev/fd/N is resolved through the fd table), so "
-        "exemptions by exepath such as runc's memfd:runc_cloned:/proc/self/exe do not apply",
-}
+# (Empty: proc.cwd's trailing '/' and exec through /proc/self/fd/N are fixed.)
+KNOWN_BUGS = {}
 
 
 def which(name):
