@@ -8,6 +8,8 @@
  * the jump, so all jumps are forward. "not" just flips jump_if: no instruction.
  */
 #include "compile.h"
+
+#include "strmatch.h"
 #include "services.h"
 
 #include <arpa/inet.h>
@@ -435,6 +437,35 @@ static int compile_regex(struct comp *c, regex_t *re, const char *pat)
 	return 0;
 }
 
+/* A prefix (or, reversed, suffix) trie over a set of strings, for startswith/endswith anyof:
+ * one walk of the subject instead of a test per item. Sets with other kinds of items keep
+ * the item-by-item test. */
+static int build_trie(struct comp *c, struct vm_const *k, bool reversed)
+{
+	size_t n = k->v.list.n;
+	const char **items = calloc(n ? n : 1, sizeof(*items));
+	size_t *lens = calloc(n ? n : 1, sizeof(*lens));
+	int rc = 0;
+
+	if (!items || !lens) {
+		rc = fail(c, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (k->v.list.items[i].kind != VM_V_STR)
+			goto out;
+		items[i] = k->v.list.items[i].str.s;
+		lens[i] = k->v.list.items[i].str.len;
+	}
+	k->trie = trie_build(items, lens, n, reversed);
+	if (!k->trie)
+		rc = fail(c, "out of memory");
+out:
+	free(items);
+	free(lens);
+	return rc;
+}
+
 static int build_hash(struct comp *c, struct vm_const *k)
 {
 	size_t size = 8;
@@ -545,6 +576,10 @@ static int add_const(struct comp *c, const struct vm_slot *lhs, enum cond_op op,
 			}
 		k->re = re;
 	}
+	if (mod == COND_MOD_ANYOF &&
+	    (op == COND_OP_STARTSWITH || op == COND_OP_BSTARTSWITH || op == COND_OP_ENDSWITH) &&
+	    build_trie(c, k, op == COND_OP_ENDSWITH))
+		return -1;
 	if (mod == COND_MOD_NONE && op != COND_OP_PMATCH && build_hash(c, k))
 		return -1;
 	return (int)p->n_consts - 1;

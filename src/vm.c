@@ -4,6 +4,8 @@
  */
 #include "vm.h"
 
+#include "strmatch.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <fnmatch.h>
@@ -781,13 +783,6 @@ static char *cstr(struct vm_state *st, const struct vm_value *v, bool lower)
 	return b;
 }
 
-static bool glob_match(struct vm_state *st, const struct vm_value *a, const struct vm_value *pat,
-		       bool fold)
-{
-	char *s = cstr(st, a, fold), *p = cstr(st, pat, fold);
-
-	return s && p && fnmatch(p, s, 0) == 0;
-}
 
 static bool has_glob(const char *s, size_t len)
 {
@@ -816,15 +811,10 @@ static int next_comp(const char *s, size_t len, size_t *pos, const char **c, siz
 
 static bool comp_match(struct vm_state *st, const char *pc, size_t pl, const char *vc, size_t vl)
 {
-	struct vm_value p = {.kind = VM_V_STR}, v = {.kind = VM_V_STR};
-
+	(void)st;
 	if (!has_glob(pc, pl))
 		return pl == vl && memcmp(pc, vc, pl) == 0;
-	p.str.s = pc;
-	p.str.len = pl;
-	v.str.s = vc;
-	v.str.len = vl;
-	return glob_match(st, &v, &p, false);
+	return glob_match_n(pc, pl, vc, vl, false);
 }
 
 /* spec a.6: the pattern's components are a leading subsequence of the value's. */
@@ -888,7 +878,8 @@ static bool test_scalar(struct vm_state *st, enum cond_op op, const struct vm_va
 		       memcmp(a->str.s + a->str.len - b->str.len, b->str.s, b->str.len) == 0;
 	case COND_OP_GLOB:
 	case COND_OP_IGLOB:
-		return strs && glob_match(st, a, b, op == COND_OP_IGLOB);
+		return strs &&
+		       glob_match_n(b->str.s, b->str.len, a->str.s, a->str.len, op == COND_OP_IGLOB);
 	case COND_OP_REGEX: {
 		char *s;
 
@@ -956,6 +947,8 @@ static bool test_const(struct vm_state *st, enum cond_op op, enum cond_mod mod,
 		}
 		return false;
 	}
+	if (k->trie && mod == COND_MOD_ANYOF)
+		return a->kind == VM_V_STR && trie_match(k->trie, a->str.s, a->str.len);
 	n = k->v.list.n;
 	for (size_t i = 0; i < n; i++) {
 		const struct vm_value *it = &k->v.list.items[i];
@@ -1277,6 +1270,7 @@ void vm_prog_free(struct vm_prog *p)
 		}
 		free_value(&k->v);
 		free(k->hash);
+		trie_free(k->trie);
 		free(k->text);
 	}
 	for (size_t i = 0; i < p->n_slots; i++) {

@@ -41,6 +41,8 @@
 #include "fields.h"
 #include "vm_ops.h"
 
+struct trie;
+
 struct strbuf;
 
 struct vm_insn {
@@ -177,6 +179,7 @@ struct vm_const {
 	uint32_t *hash;	   /* VM_K_SET of strings: item index + 1 per bucket, 0 = empty */
 	size_t hash_size;  /* a power of two, or 0 when there is no hash */
 	void *re;	   /* VM_K_REGEX: a regex_t */
+	struct trie *trie; /* VM_K_SET for startswith/endswith anyof: the items as a trie */
 	char *text;	   /* as written in the condition, for the disassembler */
 };
 
