@@ -218,6 +218,19 @@ int main(int argc, char **argv)
 		}
 		t = now_s() - t0;
 	} while (t < secs);
+	/* The cost of each event of the mix alone, for finding the expensive ones. */
+	if (getenv("BENCH_PER_EVENT")) {
+		for (size_t i = 0; i < nev; i++) {
+			struct vm_fieldsrc src = {extract, &ev[i]};
+			double e0 = now_s();
+
+			for (int k = 0; k < 200000; k++)
+				ruleset_eval(rs, ev[i].code, &src, false, NULL, NULL);
+			printf("  event %zu (%s, %u rules): %.0f ns\n", i,
+			       syscall_name(ev[i].code) ? syscall_name(ev[i].code) : "?",
+			       ruleset_bucket_size(rs, ev[i].code), (now_s() - e0) * 1e9 / 200000);
+		}
+	}
 	printf("eval %s: %zu rules, %llu events in %.2f s: %.2f M events/s on one core "
 	       "(%.0f ns/event, %.1f rule programs run per event, %.3f matches per event)\n",
 	       argv[1], r->n_rules, n, t, (double)n / t / 1e6, t * 1e9 / (double)n,

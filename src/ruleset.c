@@ -244,9 +244,18 @@ static int number_programs(struct ruleset *rs)
 					fd[k] = intern(&fields, &keys, &rs->n_fields,
 						       p->slots[k].text, strlen(p->slots[k].text));
 			pi = &rs->pids[rs->n_pids++];
+			memset(pi, 0, sizeof(*pi));
 			pi->prog = p;
 			pi->ids.check = ck;
 			pi->ids.field = fd;
+			for (size_t k = 0; k < p->n_insns && pi->ids.n_required < 4; k++) {
+				const struct vm_insn *in = &p->insns[k];
+
+				if (in->op != VM_OP_CMP_JF || !ck[k] ||
+				    p->insns[in->target].op != VM_OP_REJECT)
+					break;
+				pi->ids.required[pi->ids.n_required++] = ck[k];
+			}
 		}
 	}
 	/* pids may have moved while growing: point the entries at their final place */
@@ -341,7 +350,8 @@ unsigned ruleset_eval(struct ruleset *rs, unsigned code, const struct vm_fieldsr
 	b = &rs->buckets[code];
 	vm_memo_next(rs->memo);
 	for (unsigned i = 0; i < b->n; i++) {
-		if (vm_eval_memo(b->e[i].prog, src, b->e[i].ids, rs->memo) != 1)
+		if (vm_memo_rejects(rs->memo, b->e[i].ids) ||
+		    vm_eval_memo(b->e[i].prog, src, b->e[i].ids, rs->memo) != 1)
 			continue;
 		matches++;
 		if (on_match)

@@ -1059,6 +1059,17 @@ void vm_memo_free(struct vm_memo *m)
 	free(m);
 }
 
+bool vm_memo_rejects(const struct vm_memo *m, const struct vm_memo_ids *ids)
+{
+	for (unsigned i = 0; i < ids->n_required; i++) {
+		unsigned id = ids->required[i];
+
+		if (m->check_epoch[id] == m->epoch && !m->check_val[id])
+			return true;
+	}
+	return false;
+}
+
 void vm_memo_next(struct vm_memo *m)
 {
 	if (++m->epoch == 0) {

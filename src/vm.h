@@ -219,6 +219,11 @@ int vm_eval(const struct vm_prog *p, const struct vm_fieldsrc *src);
 struct vm_memo_ids {
 	const uint16_t *check; /* per instruction: the CMP check's id, or 0 */
 	const uint16_t *field; /* per slot: the field's id (field slots only), or 0 */
+	/* Checks the program cannot match without: its leading CMP_JF instructions whose
+	 * false branch goes straight to REJECT. One already known false for this event
+	 * decides the program without running it. */
+	uint16_t required[4];
+	unsigned n_required;
 };
 
 struct vm_memo;
@@ -228,6 +233,9 @@ struct vm_memo *vm_memo_new(unsigned n_checks, unsigned n_fields);
 void vm_memo_free(struct vm_memo *m);
 /* Forgets everything: the next event. */
 void vm_memo_next(struct vm_memo *m);
+
+/* Whether a required check of ids is already known false for this event. */
+bool vm_memo_rejects(const struct vm_memo *m, const struct vm_memo_ids *ids);
 
 /* vm_eval, sharing results through m (ids may be NULL: nothing shared). Field values
  * remembered in m must stay valid until vm_memo_next (the extractors' values do: they live
