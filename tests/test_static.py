@@ -39,7 +39,7 @@ with tempfile.TemporaryDirectory() as empty:
     case(r.returncode == 0 and r.stdout.startswith("saker "),
          "runs from an empty directory with an empty environment", r.stdout + r.stderr)
     r = subprocess.run([saker, "--print-config"], cwd=empty, env={}, capture_output=True, text=True)
-    case(r.returncode == 0 and "engine.ringbuf_size_mb: 8" in r.stdout,
+    case(r.returncode == 0 and "engine.ringbuf_size_mb: 4" in r.stdout,
          "built-in defaults without a config file", r.stdout + r.stderr)
 print(f"1..{n}")
 sys.exit(1 if failed else 0)
