@@ -104,8 +104,17 @@ static __always_inline int syscall_send_blobs(struct sk_counters *c, struct sk_s
 					      const struct sk_blob_spec *spec)
 {
 	struct scratch *s = (struct scratch *)ev;
-	u32 off = sizeof(*ev), n;
+	u32 off = sizeof(*ev), n, arg = spec->b[0].arg;
 
+	/* The common case, one path (the open family, unlink, mkdir, ...), inline: a call
+	 * into blob_fill costs a return, which CPUs with return-thunk mitigations pay dearly
+	 * for. */
+	if (spec->b[0].kind == SK_BK_STR && spec->b[0].when == SK_BW_ALWAYS &&
+	    !spec->b[1].kind && arg <= 5) {
+		n = copy_user_str((u8 *)ev, off, SK_PATH_MAX, (const void *)ev->args[arg], true);
+		ev->blob_len[0] = n;
+		return record_send(c, ev, off + n);
+	}
 	if (spec->b[0].kind) {
 		n = blob_fill(s, off, blob_rule(&spec->b[0])) & (SK_RECORD_MAX - 1);
 		ev->blob_len[0] = n;

@@ -691,6 +691,31 @@ def t_raw_tp(c, ctx, path):
             "ppid": ctx.pid, "comm": "sh", "args.filename": "/bin/sh", "args.argv": argv})
         xt = s.wait_for(both(ev_is("sched_process_exit"), after(t0)), pid=p.pid)
         c.event(xt, "raw_tp: sched_process_exit", {"args.status": 3, "args.group_dead": 1})
+        if ex:
+            c.event(ex, "raw_tp: the exec record's new fields", {
+                "args.exe_ino": os.stat("/bin/sh").st_ino, "args.vpid": p.pid,
+                "args.exe_flags": "0"})
+        # The generic blob filler through the raw_tp programs: two paths, a sockaddr and a
+        # tuple, an fd pair.
+        link = ctx.path("rawlink")
+        t0 = boot_ns()
+        os.symlink("/etc/hostname", link)
+        coverage.expect_sys(c, s, ctx, "symlink", (0, 0), t0,
+                            {"target": "/etc/hostname", "linkpath": link},
+                            what="raw_tp: symlink")
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            n = udp.sendto(b"x", ("127.0.0.1", 9))
+            coverage.expect_sys(c, s, ctx, "sendto", (n, 0), t0, {
+                "fd": udp.fileno(), "addr": "127.0.0.1:9", "socktype": "SOCK_DGRAM"},
+                what="raw_tp: sendto")
+        finally:
+            udp.close()
+        r, w = os.pipe2(os.O_CLOEXEC)
+        os.close(r)
+        os.close(w)
+        coverage.expect_sys(c, s, ctx, "pipe2", (0, 0), t0, {
+            "fd1": r, "fd2": w, "flags": "O_CLOEXEC"}, what="raw_tp: pipe2")
     finally:
         rc = s.stop()
     c.eq("exit status", rc, 0)
@@ -892,7 +917,7 @@ def main():
              lambda c: check_counters(c, s, expect_truncated=bool(tbox)))
 
     tap.case("custom_set=getppid: every getppid from this thread, with ret", t_custom_set, ctx)
-    tap.case("engine.attach=raw_tp: raw_tp programs, openat and fork/exec/exit",
+    tap.case("engine.attach=raw_tp: raw_tp programs, openat, fork/exec/exit, blobs",
              t_raw_tp, ctx, existing)
     tap.case("no privileges (uid 65534): exit 1 naming CAP_BPF", t_no_privileges, ctx)
     tap.case("-o engine.ringbuf_size_mb=3: exit 2, power of two", t_bad_override, ctx)
