@@ -5,7 +5,11 @@
  * (fork, exec, the execve exit, a dozen opens and closes, a connect, exit) over a table
  * already holding a few hundred processes. Also the tables' memory per 1,000 live processes.
  *
- *   saker-bench-state [SECONDS]
+ *   saker-bench-state [SECONDS [RULES...]]
+ *
+ * With rules files (or @default), each record is also evaluated against them through the
+ * real field extractors, as the daemon does: the whole per-event cost of the daemon but
+ * for printing alerts.
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -14,7 +18,11 @@
 #include <time.h>
 
 #include "decode.h"
+#include "evttypes.h"
+#include "extract.h"
+#include "ruleset.h"
 #include "state.h"
+#include "timeutil.h"
 #include "syscall_ids.h"
 
 #define REC_MAX 1024
@@ -166,8 +174,25 @@ int main(int argc, char **argv)
 	size_t nrec, before, after;
 	uint32_t next_pid = 100000;
 
+	struct rules_loaded *rl = NULL;
+	struct ruleset *rs = NULL;
+	struct extract_env xenv = {.hostname = "bench"};
+	struct extract_ctx xc = {.env = &xenv};
+	unsigned long long matches = 0;
+
 	if (!st)
 		return 1;
+	time_sync();
+	if (argc > 2) {
+		rl = rules_load((const char *const *)argv + 2, (size_t)argc - 2);
+		if (!rl || rl->coll->msgs.n_errors) {
+			fprintf(stderr, "bench: the rules do not load cleanly\n");
+			return 1;
+		}
+		rs = ruleset_build(rl);
+		if (!rs)
+			return 1;
+	}
 	memset(&dst, 0, sizeof(dst));
 	/* A host's worth of processes to work among: the seeded table of this machine. */
 	state_seed(st, "/proc");
@@ -202,6 +227,18 @@ int main(int argc, char **argv)
 				if (decode_record(recs[j].bytes, recs[j].size, &ev, &dst) != DECODE_OK)
 					return 1;
 				state_pre(st, &ev, &cx);
+				if (rs) {
+					int code = extract_event_code(&ev);
+
+					if (code >= 0 && ruleset_bucket_size(rs, (unsigned)code)) {
+						struct vm_fieldsrc src;
+
+						extract_begin(&xc, &ev, &cx, n);
+						src = extract_src(&xc);
+						matches += ruleset_eval(rs, (unsigned)code, &src, false,
+									NULL, NULL);
+					}
+				}
 				state_post(st, &cx);
 				n++;
 			}
@@ -219,15 +256,19 @@ int main(int argc, char **argv)
 		t -= bt;
 	}
 	printf("state: %llu records in %.2f s: %.0f ns per record (decode + state_pre + "
-	       "state_post), %.1f M records/s; %zu records per process lifecycle; decode "
-	       "errors %llu\n",
-	       n, t, t * 1e9 / (double)n, (double)n / t / 1e6, nrec,
+	       "state_post%s), %.1f M records/s; %zu records per process lifecycle; decode "
+	       "errors %llu; matches %llu\n",
+	       n, t, t * 1e9 / (double)n, rs ? " + rules" : "", (double)n / t / 1e6, nrec,
 	       (unsigned long long)(dst.records - dst.by_kind[SK_EV_SYSCALL] -
 				    dst.by_kind[SK_EV_FORK] - dst.by_kind[SK_EV_EXEC] -
-				    dst.by_kind[SK_EV_EXIT]));
+				    dst.by_kind[SK_EV_EXIT]),
+	       matches);
 	printf("state: tables' heap for 1,000 live processes (argv, cwd, an fd each): %.0f KiB "
 	       "(%.0f bytes per process)\n",
 	       (double)(after - before) / 1024.0, (double)(after - before) / 1000.0);
+	ruleset_free(rs);
+	rules_loaded_free(rl);
+	extract_release(&xc);
 	state_free(st);
 	return 0;
 }

@@ -350,8 +350,10 @@ unsigned ruleset_eval(struct ruleset *rs, unsigned code, const struct vm_fieldsr
 	b = &rs->buckets[code];
 	vm_memo_next(rs->memo);
 	for (unsigned i = 0; i < b->n; i++) {
-		if (vm_memo_rejects(rs->memo, b->e[i].ids) ||
-		    vm_eval_memo(b->e[i].prog, src, b->e[i].ids, rs->memo) != 1)
+		int known = vm_memo_prefix(rs->memo, b->e[i].ids);
+
+		if (known < 0 || vm_eval_memo_from(b->e[i].prog, src, b->e[i].ids, rs->memo,
+						   (size_t)known) != 1)
 			continue;
 		matches++;
 		if (on_match)

@@ -238,3 +238,26 @@ bool trie_match(const struct trie *t, const char *s, size_t len)
 	}
 	return false;
 }
+
+bool str_contains(const char *h, size_t hl, const char *n, size_t nl)
+{
+	const char *end, *p;
+
+	if (nl == 0)
+		return true;
+	if (nl > hl)
+		return false;
+	if (nl == 1)
+		return memchr(h, n[0], hl) != NULL;
+	/* short needles in short haystacks (paths, command lines): look for the first two
+	 * bytes, then compare the rest; cheaper than a general algorithm's setup */
+	end = h + hl - nl;
+	for (p = h; p <= end; p++) {
+		p = memchr(p, n[0], (size_t)(end - p) + 1);
+		if (!p)
+			return false;
+		if (p[1] == n[1] && !memcmp(p + 2, n + 2, nl - 2))
+			return true;
+	}
+	return false;
+}

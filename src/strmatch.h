@@ -27,4 +27,7 @@ void trie_free(struct trie *t);
 /* Whether some string of t is a prefix of s (a suffix, for a reversed trie). */
 bool trie_match(const struct trie *t, const char *s, size_t len);
 
+/* Whether n[0..nl) occurs in h[0..hl) (contains, bcontains). */
+bool str_contains(const char *h, size_t hl, const char *n, size_t nl);
+
 #endif /* SAKER_STRMATCH_H */

@@ -865,8 +865,7 @@ static bool test_scalar(struct vm_state *st, enum cond_op op, const struct vm_va
 	}
 	case COND_OP_CONTAINS:
 	case COND_OP_BCONTAINS:
-		return strs && (b->str.len == 0 ||
-				(a->str.len && memmem(a->str.s, a->str.len, b->str.s, b->str.len)));
+		return strs && str_contains(a->str.s, a->str.len, b->str.s, b->str.len);
 	case COND_OP_ICONTAINS:
 		return strs && icontains(a->str.s, a->str.len, b->str.s, b->str.len);
 	case COND_OP_STARTSWITH:
@@ -1059,15 +1058,24 @@ void vm_memo_free(struct vm_memo *m)
 	free(m);
 }
 
-bool vm_memo_rejects(const struct vm_memo *m, const struct vm_memo_ids *ids)
+int vm_memo_prefix(const struct vm_memo *m, const struct vm_memo_ids *ids)
 {
+	int known = 0;
+	bool run = true;
+
 	for (unsigned i = 0; i < ids->n_required; i++) {
 		unsigned id = ids->required[i];
 
-		if (m->check_epoch[id] == m->epoch && !m->check_val[id])
-			return true;
+		if (m->check_epoch[id] != m->epoch) {
+			run = false; /* unknown: later ones may still be known false */
+			continue;
+		}
+		if (!m->check_val[id])
+			return -1;
+		if (run)
+			known++;
 	}
-	return false;
+	return known;
 }
 
 void vm_memo_next(struct vm_memo *m)
@@ -1088,8 +1096,14 @@ int vm_eval(const struct vm_prog *p, const struct vm_fieldsrc *src)
 int vm_eval_memo(const struct vm_prog *p, const struct vm_fieldsrc *src,
 		 const struct vm_memo_ids *ids, struct vm_memo *m)
 {
+	return vm_eval_memo_from(p, src, ids, m, 0);
+}
+
+int vm_eval_memo_from(const struct vm_prog *p, const struct vm_fieldsrc *src,
+		      const struct vm_memo_ids *ids, struct vm_memo *m, size_t start)
+{
 	struct vm_state st;
-	size_t pc = 0;
+	size_t pc = start < p->n_insns ? start : 0;
 	int result = 0;
 
 	st.p = p;

@@ -234,14 +234,20 @@ void vm_memo_free(struct vm_memo *m);
 /* Forgets everything: the next event. */
 void vm_memo_next(struct vm_memo *m);
 
-/* Whether a required check of ids is already known false for this event. */
-bool vm_memo_rejects(const struct vm_memo *m, const struct vm_memo_ids *ids);
+/* What the memo already says of the program's required checks (its instructions
+ * 0..n_required-1): -1 when one is known false (the program cannot match), else how many
+ * of the leading ones are known true (the program may start after them). */
+int vm_memo_prefix(const struct vm_memo *m, const struct vm_memo_ids *ids);
 
 /* vm_eval, sharing results through m (ids may be NULL: nothing shared). Field values
  * remembered in m must stay valid until vm_memo_next (the extractors' values do: they live
  * until the next event). */
 int vm_eval_memo(const struct vm_prog *p, const struct vm_fieldsrc *src,
 		 const struct vm_memo_ids *ids, struct vm_memo *m);
+/* The same, starting at instruction start (from vm_memo_prefix: every instruction before it
+ * is a required check known true, so execution would fall through to it). */
+int vm_eval_memo_from(const struct vm_prog *p, const struct vm_fieldsrc *src,
+		      const struct vm_memo_ids *ids, struct vm_memo *m, size_t start);
 
 /* Appends a listing, one instruction per line: index, opcode, then the operands by name:
  *   0000  CMP_JF    proc.name in ("bash", "sh")  -> 0002

@@ -134,10 +134,40 @@ TEST(tries_agree_with_loops)
 	trie_free(suf);
 }
 
+TEST(contains_agrees_with_memmem)
+{
+	static const char alpha[] = "ab/.";
+	unsigned long seed = 99, differ = 0;
+	char h[16], n[6];
+
+	for (int k = 0; k < 200000; k++) {
+		size_t hl, nl;
+
+		seed = seed * 6364136223846793005ul + 1442695040888963407ul;
+		hl = (seed >> 33) % 15;
+		nl = (seed >> 40) % 6;
+		for (size_t i = 0; i < hl; i++) {
+			seed = seed * 6364136223846793005ul + 1442695040888963407ul;
+			h[i] = alpha[(seed >> 35) % 4];
+		}
+		for (size_t i = 0; i < nl; i++) {
+			seed = seed * 6364136223846793005ul + 1442695040888963407ul;
+			n[i] = alpha[(seed >> 35) % 4];
+		}
+		if (str_contains(h, hl, n, nl) != (nl == 0 || memmem(h, hl, n, nl) != NULL))
+			differ++;
+	}
+	CHECK_EQ_INT(differ, 0);
+	CHECK(str_contains("/etc/shadow", 11, "shadow", 6));
+	CHECK(!str_contains("/etc/shado", 10, "shadow", 6));
+	CHECK(str_contains("x", 1, "", 0));
+}
+
 int main(void)
 {
 	RUN(glob_examples);
 	RUN(glob_agrees_with_fnmatch);
 	RUN(tries_agree_with_loops);
+	RUN(contains_agrees_with_memmem);
 	return tap_done();
 }
