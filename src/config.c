@@ -16,7 +16,8 @@ enum key_type {
 	KEY_UINT,
 	KEY_BOOL,
 	KEY_ENUM,
-	KEY_STRLIST
+	KEY_STRLIST,
+	KEY_STRING /* a char * owned by the config; NULL: unset */
 };
 
 struct key {
@@ -58,6 +59,9 @@ static const struct key keys[] = {
      "JSON instead of text: for -V results now, for alerts when they arrive"},
     {"stats_interval_s", KEY_UINT, OFF(stats_interval_s), 0, 86400, false, NULL, false,
      "log the event and drop counters every this many seconds (0: only at exit)"},
+    {"state.host_root", KEY_STRING, OFF(host_root), 0, 0, false, NULL, false,
+     "where the host's root is mounted (a DaemonSet pod: /host): its /etc/passwd and "
+     "/etc/group name users, its /proc is read at start; empty: /"},
     {"rules_files", KEY_STRLIST, OFF(rules_files), 0, 0, false, NULL, true,
      "rules files or directories, loaded in order (relative paths: from this file's dir)"},
     {"priority", KEY_ENUM, OFF(priority), 0, 0, false, priorities, false,
@@ -122,9 +126,16 @@ static int strlist_add(struct strlist *l, const char *s)
 
 void config_free(struct config *c)
 {
-	for (size_t i = 0; i < NKEYS; i++)
+	for (size_t i = 0; i < NKEYS; i++) {
 		if (keys[i].type == KEY_STRLIST)
 			strlist_clear((struct strlist *)((char *)c + keys[i].offset));
+		if (keys[i].type == KEY_STRING) {
+			char **sp = (char **)((char *)c + keys[i].offset);
+
+			free(*sp);
+			*sp = NULL;
+		}
+	}
 }
 
 /* Adds item; when it is a relative path read from the file at base, relative to base's
@@ -233,6 +244,17 @@ static int key_set_scalar(struct config *c, const struct key *k, const char *v, 
 				  allowed);
 		}
 		return -1;
+	case KEY_STRING: {
+		char **sp = (char **)field, *copy = strdup(v);
+
+		if (!copy) {
+			log_error("%s: out of memory", where);
+			return -1;
+		}
+		free(*sp);
+		*sp = copy;
+		return 0;
+	}
 	case KEY_STRLIST:
 		break;
 	}
@@ -427,6 +449,12 @@ void config_describe(const struct config *c)
 		case KEY_ENUM:
 			printf("%s\n", k->choices[*(const int *)field]);
 			break;
+		case KEY_STRING: {
+			const char *v = *(char *const *)field;
+
+			printf("'%s'\n", v ? v : "");
+			break;
+		}
 		case KEY_STRLIST: {
 			const struct strlist *l = field;
 

@@ -40,6 +40,7 @@ struct config {
 	bool json_include_fields;   /* json_include_output_fields_property */
 	bool json_include_tags;	    /* json_include_tags_property */
 	bool time_iso;		    /* time_format_iso_8601 */
+	char *host_root;	    /* state.host_root: NULL or "" for / */
 };
 
 enum {

@@ -202,7 +202,7 @@ int daemon_run(const struct daemon_opts *o)
 {
 	struct daemon d = {.o = o, .line = STRBUF_INIT};
 	const struct config *c = o->cfg;
-	uint64_t bitmap[SK_BITMAP_WORDS];
+	uint64_t bitmap[SK_BITMAP_WORDS], rules_bm[SK_BITMAP_WORDS];
 	unsigned nsys;
 	sigset_t mask;
 	int ep = -1, sfd = -1, drain = -1, deadline = -1, stats = -1, rc = 1;
@@ -211,17 +211,14 @@ int daemon_run(const struct daemon_opts *o)
 	struct loader_opts lo;
 
 	time_sync();
-	nsys = syscall_set_build(bitmap, c);
+	memset(rules_bm, 0, sizeof(rules_bm));
 	if (o->rules) {
 		d.rs = ruleset_build_prio(o->rules, (enum rules_priority)c->priority);
 		if (!d.rs) {
 			log_error("out of memory");
 			return 1;
 		}
-		ruleset_syscalls(d.rs, bitmap);
-		nsys = 0;
-		for (unsigned i = 0; i < SK_NR_SYSCALLS; i++)
-			nsys += (bitmap[i / 64] >> (i % 64)) & 1;
+		ruleset_syscalls(d.rs, rules_bm);
 		d.xenv.hostname = alert_hostname();
 		d.xenv.start_boot_ns = time_boot_now();
 		d.xc.env = &d.xenv;
@@ -235,6 +232,9 @@ int daemon_run(const struct daemon_opts *o)
 		    .hostname = d.xenv.hostname,
 		};
 	}
+	/* What the kernel lets through: the rules' syscalls and the state set, nothing else
+	 * (spec g). */
+	nsys = syscall_set_build(bitmap, c, rules_bm, o->dump);
 	d.state = state_new(c->proc_table_size);
 	if (!d.state) {
 		log_error("out of memory");
@@ -261,7 +261,17 @@ int daemon_run(const struct daemon_opts *o)
 
 	/* Attached first, seeded second: whatever starts or ends while /proc is read is in
 	 * the ring and is applied after the seed. */
-	state_seed(d.state, "/proc");
+	{
+		/* In a pod, the host's root is mounted somewhere (state.host_root): its /proc
+		 * and its user database are the host's. */
+		const char *root = c->host_root && *c->host_root ? c->host_root : NULL;
+		char procfs[4096];
+
+		snprintf(procfs, sizeof(procfs), "%s/proc", root ? root : "");
+		if (root && users_set_root(state_users(d.state), root))
+			log_warn("state.host_root: cannot use '%s' for users and groups", root);
+		state_seed(d.state, procfs);
+	}
 	seeded = (size_t)proc_table_stats(state_procs(d.state))->threads;
 
 	ep = epoll_create1(EPOLL_CLOEXEC);

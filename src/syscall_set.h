@@ -1,17 +1,28 @@
-/* The set of syscalls the kernel lets through: the base set that keeps state right (and,
- * in this version, every syscall the decoder understands), plus base_syscalls.custom_set,
- * or everything with base_syscalls.all. */
+/*
+ * The set of syscalls the kernel lets through (spec g): the syscalls the loaded rules name,
+ * plus the state set (the syscalls whose events keep the process and fd tables right), and
+ * nothing else. base_syscalls.custom_set: its plain names replace the state set, its
+ * '!name' entries are removed from the final set; base_syscalls.all: every syscall. The
+ * event dump (--dump) captures every syscall the decoder understands instead of the state
+ * set, since showing them is its point.
+ */
 #ifndef SAKER_SYSCALL_SET_H
 #define SAKER_SYSCALL_SET_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
 #include "events.h"
 
-/* Fills bm (SK_BITMAP_WORDS words). Unknown names in the custom set are warned about and
- * skipped. Returns the number of syscalls in the set. */
-unsigned syscall_set_build(uint64_t *bm, const struct config *c);
+/* Whether syscall id changes the state tables (state.c applies it). */
+bool syscall_in_state_set(unsigned id);
+
+/* Fills bm (SK_BITMAP_WORDS words) from the configuration, the rules' syscalls (rules: a
+ * bitmap, or NULL for none) and whether the event dump is on. Unknown names in the custom
+ * set are warned about and skipped. Returns the number of syscalls in the set. */
+unsigned syscall_set_build(uint64_t *bm, const struct config *c, const uint64_t *rules,
+			   bool dump);
 
 static inline void syscall_set_add(uint64_t *bm, unsigned id)
 {

@@ -72,6 +72,11 @@ TEST(rules_keys)
 	CHECK_EQ_INT(config_apply_override(&c, "rule_matching=some"), -1);
 	CHECK_EQ_INT(config_apply_override(&c, "rules_files="), 0);
 	CHECK_EQ_INT(c.rules_files.n, 0);
+	CHECK(c.host_root == NULL);
+	CHECK_EQ_INT(config_apply_override(&c, "state.host_root=/host"), 0);
+	CHECK_EQ_STR(c.host_root, "/host");
+	CHECK_EQ_INT(config_apply_override(&c, "state.host_root=/other"), 0);
+	CHECK_EQ_STR(c.host_root, "/other");
 	config_free(&c);
 	unlink(p);
 }

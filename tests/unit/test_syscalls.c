@@ -113,34 +113,75 @@ TEST(blob_specs)
 	CHECK_EQ_INT(syscall_blob_spec(100000)->b[0].kind, SK_BK_NONE);
 }
 
-TEST(default_set_is_the_decoded_set)
+TEST(default_set_is_the_state_set)
 {
 	struct config c;
 	uint64_t bm[SK_BITMAP_WORDS];
+	unsigned n;
 
 	config_defaults(&c);
-	CHECK_EQ_INT(syscall_set_build(bm, &c), 74);
+	n = syscall_set_build(bm, &c, NULL, false);
+	CHECK(n > 40 && n < 74);
+	/* what the tables need */
 	CHECK(syscall_set_has(bm, SK_NR_openat));
 	CHECK(syscall_set_has(bm, SK_NR_execve));
-	CHECK(syscall_set_has(bm, SK_NR_ptrace));
+	CHECK(syscall_set_has(bm, SK_NR_close));
 	CHECK(syscall_set_has(bm, SK_NR_sendmsg));
 	CHECK(syscall_set_has(bm, SK_NR_fork));
+	CHECK(syscall_set_has(bm, (unsigned)syscall_id("dup2")));
+	CHECK(syscall_set_has(bm, (unsigned)syscall_id("chdir")));
+	/* and nothing a rule alone would want */
+	CHECK(!syscall_set_has(bm, SK_NR_ptrace));
+	CHECK(!syscall_set_has(bm, (unsigned)syscall_id("unlinkat")));
 	CHECK(!syscall_set_has(bm, (unsigned)syscall_id("getppid")));
 	CHECK(!syscall_set_has(bm, (unsigned)syscall_id("read")));
+	/* fd-creating calls without blobs are there too: their raw registers are enough */
+	CHECK(syscall_set_has(bm, (unsigned)syscall_id("close_range")));
+	CHECK(syscall_set_has(bm, (unsigned)syscall_id("epoll_create1")));
 	config_free(&c);
 }
 
-TEST(custom_set_adds_and_removes)
+TEST(rules_add_and_dump_widens)
 {
 	struct config c;
-	uint64_t bm[SK_BITMAP_WORDS];
+	uint64_t bm[SK_BITMAP_WORDS], rules[SK_BITMAP_WORDS] = {0};
+	unsigned base;
+
+	config_defaults(&c);
+	base = syscall_set_build(bm, &c, NULL, false);
+	syscall_set_add(rules, SK_NR_ptrace);
+	syscall_set_add(rules, SK_NR_openat); /* already in */
+	CHECK_EQ_INT(syscall_set_build(bm, &c, rules, false), base + 1);
+	CHECK(syscall_set_has(bm, SK_NR_ptrace));
+	/* the dump shows everything the decoder understands, and the state set */
+	CHECK(syscall_set_build(bm, &c, NULL, true) >= 74);
+	for (unsigned id = 0; id < SK_NR_SYSCALLS; id++)
+		if (syscall_is_decoded(id) && !syscall_set_has(bm, id))
+			CHECK(0);
+	config_free(&c);
+}
+
+TEST(custom_set_replaces_and_removes)
+{
+	struct config c;
+	uint64_t bm[SK_BITMAP_WORDS], rules[SK_BITMAP_WORDS] = {0};
 
 	config_defaults(&c);
 	CHECK_EQ_INT(config_apply_override(&c, "base_syscalls.custom_set=[getppid, !close, bogus]"),
 		     0);
-	CHECK_EQ_INT(syscall_set_build(bm, &c), 74);
+	syscall_set_add(rules, SK_NR_close);
+	syscall_set_add(rules, SK_NR_ptrace);
+	/* getppid replaces the state set; the rules are added; !close removes last */
+	CHECK_EQ_INT(syscall_set_build(bm, &c, rules, false), 2);
 	CHECK(syscall_set_has(bm, (unsigned)syscall_id("getppid")));
+	CHECK(syscall_set_has(bm, SK_NR_ptrace));
 	CHECK(!syscall_set_has(bm, SK_NR_close));
+	CHECK(!syscall_set_has(bm, SK_NR_openat));
+	/* only removals: the state set stays the base */
+	CHECK_EQ_INT(config_apply_override(&c, "base_syscalls.custom_set=[!close]"), 0);
+	CHECK(syscall_set_build(bm, &c, NULL, false) > 40);
+	CHECK(!syscall_set_has(bm, SK_NR_close));
+	CHECK(syscall_set_has(bm, SK_NR_openat));
 	config_free(&c);
 }
 
@@ -151,7 +192,7 @@ TEST(all_set)
 
 	config_defaults(&c);
 	CHECK_EQ_INT(config_apply_override(&c, "base_syscalls.all=true"), 0);
-	CHECK(syscall_set_build(bm, &c) > 350);
+	CHECK(syscall_set_build(bm, &c, NULL, false) > 350);
 	CHECK(syscall_set_has(bm, 0));
 	CHECK(!syscall_set_has(bm, 511));
 	config_free(&c);
@@ -162,8 +203,9 @@ int main(void)
 	RUN(names_and_ids);
 	RUN(abi_ids_agree_with_table);
 	RUN(blob_specs);
-	RUN(default_set_is_the_decoded_set);
-	RUN(custom_set_adds_and_removes);
+	RUN(default_set_is_the_state_set);
+	RUN(rules_add_and_dump_widens);
+	RUN(custom_set_replaces_and_removes);
 	RUN(all_set);
 	return tap_done();
 }
