@@ -12,6 +12,7 @@
 
 #include "evtargs.h"
 #include "evttypes.h"
+#include "state.h"
 #include "fields.h"
 #include "syscall_ids.h"
 #include "timeutil.h"
@@ -347,6 +348,42 @@ static int ex_evt_arg(struct extract_ctx *c, const struct vm_field *f, struct vm
 		if (evtargs_raw(c->ev, (int)idx, &v))
 			return MISSING;
 		return v_fmt(c, out, "%lld", (long long)v);
+	}
+	switch (evtargs_type(c->ev->nr, (int)idx)) {
+	case EAT_PATH: {
+		/* Paths as the reference shows them: resolved against the cwd or the dirfd
+		 * (a symlink's target, which is not a path to resolve, stays as written). A
+		 * successful exec carries no filename: it is the process's now. */
+		int b = evtargs_blob(c->ev->nr, (int)idx);
+		const char *abs = c->ec && b >= 0 && b < 2 ? c->ec->path_abs[b] : NULL;
+
+		if (abs)
+			return v_cstr(out, abs);
+		if ((c->ev->nr == SK_NR_execve || c->ev->nr == SK_NR_execveat) &&
+		    c->ev->ret == 0 && c->ec && c->ec->proc && c->ec->proc->filename)
+			return v_cstr(out, c->ec->proc->filename);
+		break;
+	}
+	case EAT_UID: {
+		/* user and group ids by name, as the reference renders them */
+		uint64_t id;
+		const char *name = NULL;
+
+		if (!c->ec || evtargs_raw(c->ev, (int)idx, &id) || (uint32_t)id == UINT32_MAX)
+			break;
+		if (strstr(evtargs_name(c->ev->nr, (int)idx), "gid")) {
+			name = evctx_group_name(c->ec, (uint32_t)id);
+		} else {
+			const struct user_entry *u = evctx_user(c->ec, (uint32_t)id);
+
+			name = u ? u->name : NULL;
+		}
+		if (name)
+			return v_cstr(out, name);
+		break;
+	}
+	default:
+		break;
 	}
 	if (evtargs_render(c->ev, (int)idx, &sb)) {
 		sb_release(&sb);

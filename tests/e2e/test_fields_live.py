@@ -50,32 +50,9 @@ UNSET_VAR = "SAKER_FL_UNSET_" + RUN
 
 # Known saker bugs. Keys: (trigger, field) or field alone (any trigger). A failing check
 # with a key here is "not ok # TODO"; a passing one says the bug is gone.
-REL_ARG = ("evt.arg.%s of a relative path: the reference engine returns the path resolved "
-           "against the cwd or dirfd (get_param_as_str resolves FSPATH/FSRELPATH arguments, "
-           "evt.arg prefers the resolved string); saker returns it as passed")
-EXECVE_FILENAME = ("evt.arg.filename of a successful execve is null: the exit record carries "
-                   "no path blob once the old image is gone; --dump fills it in from the exec "
-                   "record (dump.c), the evt.arg extractor does not (expected the path passed "
-                   "to execve)")
-KNOWN_BUGS = {
-    ("open-read", "evt.arg.name"): REL_ARG % "name",
-    ("open-exec", "evt.arg.name"): REL_ARG % "name",
-    ("open-fail", "evt.arg.name"): REL_ARG % "name",
-    ("files symlinkat", "evt.arg.linkpath"): REL_ARG % "linkpath",
-    ("files linkat", "evt.arg.oldpath"): REL_ARG % "oldpath",
-    ("files renameat2", "evt.arg.oldpath"): REL_ARG % "oldpath",
-    ("files renameat2", "evt.arg.newpath"): REL_ARG % "newpath",
-    ("files unlinkat", "evt.arg.name"): REL_ARG % "name",
-    ("files fchmodat", "evt.arg.filename"): REL_ARG % "filename",
-    ("files mkdirat(dirfd)", "evt.arg.path"): REL_ARG % "path" + " (here: against the dirfd)",
-    ("setuid", "evt.arg.uid"): "evt.arg.uid of setuid(1) is '1'; the reference renders a uid "
-                               "argument (PT_UID) as the user name ('daemon'), and incubating "
-                               "rules compare it with names (evt.arg.uid=nobody)",
-    ("exec-script", "evt.arg.filename"): EXECVE_FILENAME,
-    ("exec-daemon", "evt.arg.filename"): EXECVE_FILENAME,
-    ("tty", "evt.arg.filename"): EXECVE_FILENAME,
-    ("loginuid", "evt.arg.filename"): EXECVE_FILENAME,
-}
+# (None now: relative evt.arg paths, evt.arg.uid by name and evt.arg.filename of a
+# successful execve are fixed.)
+KNOWN_BUGS = {}
 
 # The fields every rule prints.
 OUTPUT_FIELDS = [
