@@ -205,6 +205,8 @@ enum {
 
 struct slotval {
 	int state;
+	const struct vm_value *vp; /* the value: &v, or the memo's copy */
+	uint64_t *hashp;	   /* where its hash is kept: &hash, or the memo's */
 	struct vm_value v;
 	uint64_t hash; /* of a string value, for set lookups: 1 << 32 | hash; 0 not yet */
 };
@@ -665,27 +667,30 @@ static const struct vm_value *slot_value(struct vm_state *st, unsigned slot)
 		unsigned id = st->ids && sl->is_field ? st->ids->field[slot] : 0;
 		struct vm_memo *m = st->memo;
 
-		if (id && m->field_epoch[id] == m->epoch) {
-			rc = m->field_rc[id];
-			sv->v = m->field_val[id];
-			sv->hash = m->field_hash[id];
-		} else if (sl->is_field) {
-			rc = st->src->extract(st->src->ctx, &sl->field, &sv->v);
-			if (id) {
+		if (id) {
+			/* shared with the other rules of the event: read and kept in the memo */
+			if (m->field_epoch[id] != m->epoch) {
+				m->field_rc[id] = (int8_t)st->src->extract(st->src->ctx, &sl->field,
+									   &m->field_val[id]);
 				m->field_epoch[id] = m->epoch;
-				m->field_rc[id] = (int8_t)rc;
-				m->field_val[id] = sv->v;
 				m->field_hash[id] = 0;
 			}
+			rc = m->field_rc[id];
+			sv->vp = &m->field_val[id];
+			sv->hashp = &m->field_hash[id];
 		} else {
-			rc = transform(st, sl, &sv->v);
+			rc = sl->is_field ? st->src->extract(st->src->ctx, &sl->field, &sv->v)
+					  : transform(st, sl, &sv->v);
+			sv->vp = &sv->v;
+			sv->hash = 0;
+			sv->hashp = &sv->hash;
 		}
 		/* An "any of" list with no element is no value at all. */
-		if (rc == 0 && sv->v.kind == VM_V_LIST && !sl->is_list && sv->v.list.n == 0)
+		if (rc == 0 && sv->vp->kind == VM_V_LIST && !sl->is_list && sv->vp->list.n == 0)
 			rc = 1;
 		sv->state = rc == 0 ? SV_PRESENT : SV_MISSING;
 	}
-	return sv->state == SV_PRESENT ? &sv->v : NULL;
+	return sv->state == SV_PRESENT ? sv->vp : NULL;
 }
 
 /* ---- comparisons ----------------------------------------------------------------------- */
@@ -1019,7 +1024,7 @@ static bool run_check(struct vm_state *st, const struct vm_insn *in, const struc
 			return setop ? list_has(b, a) : false;
 		return test_scalar(st, op, a, b, NULL);
 	}
-	return test_const(st, op, mod, a, k, &st->sv[in->slot].hash);
+	return test_const(st, op, mod, a, k, st->sv[in->slot].hashp);
 }
 
 struct vm_memo *vm_memo_new(unsigned n_checks, unsigned n_fields)
@@ -1114,7 +1119,6 @@ int vm_eval_memo_from(const struct vm_prog *p, const struct vm_fieldsrc *src,
 	st.nallocs = st.allocs_cap = 0;
 	for (size_t i = 0; i < p->n_slots; i++) {
 		st.sv[i].state = SV_UNKNOWN;
-		st.sv[i].hash = 0;
 	}
 	for (;;) {
 		const struct vm_insn *in = &p->insns[pc];
@@ -1162,16 +1166,6 @@ int vm_eval_memo_from(const struct vm_prog *p, const struct vm_fieldsrc *src,
 			break;
 		}
 		break;
-	}
-	if (st.ids) {
-		/* hashes computed here serve the next programs of this event */
-		for (size_t i = 0; i < p->n_slots; i++) {
-			unsigned id = st.ids->field[i];
-
-			if (id && st.sv[i].state != SV_UNKNOWN && st.sv[i].hash &&
-			    m->field_epoch[id] == m->epoch)
-				m->field_hash[id] = st.sv[i].hash;
-		}
 	}
 	for (size_t i = 0; i < st.nallocs; i++)
 		free(st.allocs[i]);
