@@ -14,10 +14,16 @@
 
 #define MAX_MACRO_DEPTH 64
 
+/* Most checks and and/or/not nodes a condition may have once its macros are expanded. Macros
+ * multiply: forty macros each using the previous one twice make 2^40 copies. Far above
+ * anything a real ruleset needs (the largest rule of the stable ruleset has a few hundred). */
+#define MAX_EXPANDED_NODES 1000000
+
 struct checker {
 	const struct check_env *env;
 	struct check_error *err;
 	const char *stack[MAX_MACRO_DEPTH]; /* macros being expanded, outermost first */
+	const struct cond_node *bodies[MAX_MACRO_DEPTH]; /* their bodies (count_expanded) */
 	int depth;
 };
 
@@ -516,6 +522,47 @@ static int check_compare(struct checker *c, const struct cond_node *n)
 
 /* ---- macro expansion ----------------------------------------------------------------- */
 
+/* Counts into *count the nodes expand() would make of n (checks and and/or/not), stopping
+ * once there are more than MAX_EXPANDED_NODES: then *top is the macro reference of the
+ * condition's own text under which that happened. Touches only what is counted (at most the
+ * limit), so it is cheap however large the expansion; *top is NULL when it happened in the
+ * condition's own text. Undefined macros, loops and depth are
+ * left to expand(), which reports them. */
+static bool count_expanded(struct checker *c, const struct cond_node *n, size_t *count,
+			   const struct cond_node **top)
+{
+	const struct cond_node *body;
+
+	switch (n->kind) {
+	case COND_AND:
+	case COND_OR:
+	case COND_NOT:
+		if (++*count > MAX_EXPANDED_NODES)
+			return true;
+		for (size_t i = 0; i < n->nkids; i++)
+			if (count_expanded(c, n->kids[i], count, top))
+				return true;
+		return false;
+	case COND_MACRO:
+		body = c->env->macro(c->env->ctx, n->text);
+		if (!body || c->depth == MAX_MACRO_DEPTH)
+			return false;
+		for (int i = 0; i < c->depth; i++)
+			if (c->bodies[i] == body)
+				return false;
+		if (!c->depth)
+			*top = n;
+		c->bodies[c->depth++] = body;
+		if (count_expanded(c, body, count, top))
+			return true;
+		if (!--c->depth)
+			*top = NULL;
+		return false;
+	default:
+		return ++*count > MAX_EXPANDED_NODES;
+	}
+}
+
 static struct cond_node *expand(struct checker *c, const struct cond_node *n)
 {
 	struct cond_node *out, *k;
@@ -582,8 +629,21 @@ struct cond_node *cond_check(const struct cond_node *ast, const struct check_env
 			     struct check_error *err)
 {
 	struct checker c = {.env = env, .err = err};
+	const struct cond_node *top = NULL;
+	size_t count = 0;
 
 	memset(err, 0, sizeof(*err));
+	if (count_expanded(&c, ast, &count, &top)) {
+		c.depth = 0;
+		if (!top)
+			top = ast;
+		fail(&c, COMPILE, &top->pos,
+		     "condition too large: more than %d checks and and/or/not once macros are "
+		     "expanded%s%s%s",
+		     MAX_EXPANDED_NODES, top->kind == COND_MACRO ? " (through macro '" : "",
+		     top->kind == COND_MACRO ? top->text : "", top->kind == COND_MACRO ? "')" : "");
+		return NULL;
+	}
 	return expand(&c, ast);
 }
 

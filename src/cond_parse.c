@@ -82,7 +82,9 @@ static void leave(struct parser *p)
 	p->depth--;
 }
 
-/* Expects the ')' closing the '(' at open; what lists everything that could come instead. */
+/* Expects the ')' closing the '(' at open; what lists everything that could come instead.
+ * The loader rewrites the "the '(' at L:C" of the message to the file's line and column
+ * (PARSER_PLACE in rules_load.c): keep the two in step. */
 static int expect_close(struct parser *p, const struct cond_token *open, const char *what)
 {
 	struct cond_token tok;

@@ -204,6 +204,26 @@ static char *trimmed(const char *s)
 	return t;
 }
 
+/* Remembers where the text written at node v went in a text that appends grow: a definition
+ * (append false) is at *start and drops the appends; an append is at offset of the text.
+ * text_room keeps the offset: its len after the append, minus the appended length n. */
+static void text_placed(const struct apply *a, const struct rules_node *v, bool append,
+			const struct text_room *room, size_t n, struct rules_pos *start,
+			struct rules_text_part **parts, size_t *n_parts, size_t *cap_parts)
+{
+	struct rules_text_part *p;
+
+	if (!append) {
+		*start = node_pos(a->f, v);
+		*n_parts = 0;
+		return;
+	}
+	rules_reserve(parts, cap_parts, *n_parts + 1, sizeof(**parts));
+	p = &(*parts)[(*n_parts)++];
+	p->offset = room->len - n;
+	p->pos = node_pos(a->f, v);
+}
+
 /* --- Versions ---------------------------------------------------------------------------- */
 
 static int apply_engine_version(const struct apply *a)
@@ -409,7 +429,8 @@ static int apply_macro(const struct apply *a)
 		}
 		set_text(&macro_side(c, m)->cond, &m->condition, cond->text);
 		m->pos = node_pos(a->f, a->it->map);
-		m->cond_pos = node_pos(a->f, cond);
+		text_placed(a, cond, false, NULL, 0, &m->cond_pos, &m->cond_appends,
+			    &m->n_cond_appends, &m->cap_cond_appends);
 	} else {
 		m = find_macro(c, a->it->name);
 		if (!m)
@@ -418,6 +439,8 @@ static int apply_macro(const struct apply *a)
 			return apply_fail(a, cond, "the appended condition would be longer than %u "
 						   "bytes",
 					  MAX_COND_TEXT);
+		text_placed(a, cond, true, &macro_side(c, m)->cond, cond->len, &m->cond_pos,
+			    &m->cond_appends, &m->n_cond_appends, &m->cap_cond_appends);
 	}
 	m->visibility = st->seq;
 	return 0;
@@ -549,6 +572,8 @@ static void rule_clear(struct rules_rule *r)
 
 	free(r->condition);
 	free(r->output);
+	free(r->output_appends);
+	free(r->cond_appends);
 	free(r->desc);
 	free(r->tags);
 	exceptions_clear(r);
@@ -591,13 +616,15 @@ static int rule_key(const struct apply *a, struct rules_rule *r, const char *key
 		else if (append_text(&side->text[0], &r->condition, v->text))
 			return apply_fail(a, v, "the appended condition would be longer than %u bytes",
 					  MAX_COND_TEXT);
-		if (!append)
-			r->cond_pos = node_pos(a->f, v);
+		text_placed(a, v, append, &side->text[0], v->len, &r->cond_pos, &r->cond_appends,
+			    &r->n_cond_appends, &r->cap_cond_appends);
 	} else if (strcmp(key, "output") == 0 || strcmp(key, "desc") == 0) {
 		char **dst = key[0] == 'o' ? &r->output : &r->desc;
 		struct text_room *room = &side->text[key[0] == 'o' ? 1 : 2];
 		char *text = key[0] == 'o' ? trimmed(v->text) : rules_strdup(v->text);
 		int rc = 0;
+
+		size_t n = strlen(text);
 
 		if (!append)
 			set_text(room, dst, text);
@@ -607,6 +634,9 @@ static int rule_key(const struct apply *a, struct rules_rule *r, const char *key
 		if (rc)
 			return apply_fail(a, v, "the appended %s would be longer than %u bytes", key,
 					  MAX_COND_TEXT);
+		if (key[0] == 'o')
+			text_placed(a, v, append, room, n, &r->output_pos, &r->output_appends,
+				    &r->n_output_appends, &r->cap_output_appends);
 	} else if (strcmp(key, "tags") == 0) {
 		if (!append) {
 			r->n_tags = 0;
@@ -791,6 +821,7 @@ void rules_collection_free(struct rules_collection *c)
 	}
 	for (size_t i = 0; i < c->n_macros; i++) {
 		free(c->macros[i].condition);
+		free(c->macros[i].cond_appends);
 		rules_cond_free(&c->macros[i].cond);
 	}
 	for (size_t i = 0; i < c->n_rules; i++)
@@ -1256,12 +1287,30 @@ void rules_expand_lists(const struct rules_collection *c, const char *text, stru
 
 /* --- Exceptions (b.10) ------------------------------------------------------------------- */
 
-/* The item being finished, for messages. */
+/* The item being finished, for messages. With where set, the text is being rebuilt to find
+ * what wrote byte want of it (rules_rule_locate): nothing is reported then. */
 struct finishing {
 	struct rules_collection *c;
 	const struct rules_rule *r;
 	const struct rules_exception *e;
+	size_t want;
+	struct rules_src_where *where;
+	bool found;
 };
+
+/* The bytes [start, sb->len) just added were written at node at of file f: notes it when
+ * locating and want is among them. */
+static void placed(struct finishing *fin, const struct strbuf *sb, size_t start,
+		   enum rules_src_kind kind, const struct rules_file *f,
+		   const struct rules_node *at)
+{
+	if (!fin->where || fin->found || fin->want < start || fin->want >= sb->len)
+		return;
+	fin->found = true;
+	fin->where->kind = kind;
+	fin->where->exc = fin->e;
+	fin->where->pos = node_pos(f, at);
+}
 
 static int exc_fail(const struct finishing *fin, const struct rules_file *f,
 		    const struct rules_node *at, const char *fmt, ...)
@@ -1273,6 +1322,8 @@ static int exc_fail(const struct finishing *fin, const struct rules_file *f,
 	char text[512];
 	va_list ap;
 
+	if (fin->where)
+		return -1;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
@@ -1325,15 +1376,46 @@ static bool takes_list(const char *op)
 	return in_words(list_ops, op, strlen(op)) || is_modifier_op(op);
 }
 
-static void add_value_list(struct strbuf *sb, const struct rules_node *seq)
+/* A value of file f, quoted as Q says. */
+static void add_value(struct finishing *fin, struct strbuf *sb, const struct rules_file *f,
+		      const struct rules_node *v)
 {
+	size_t start = sb->len;
+
+	add_quoted(sb, v->text);
+	placed(fin, sb, start, RULES_SRC_EXC_VALUE, f, v);
+}
+
+static void add_value_list(struct finishing *fin, struct strbuf *sb, const struct rules_file *f,
+			   const struct rules_node *seq)
+{
+	size_t start = sb->len;
+
 	sb_addc(sb, '(');
 	for (size_t i = 0; i < seq->n; i++) {
 		if (i)
 			sb_adds(sb, ", ");
-		add_quoted(sb, seq->items[i]->text);
+		add_value(fin, sb, f, seq->items[i]);
 	}
 	sb_addc(sb, ')');
+	placed(fin, sb, start, RULES_SRC_EXC_VALUE, f, seq);
+}
+
+/* An exception's field (at) and its comp (op, written at comp, or the default: at the field),
+ * each followed by a blank. */
+static void add_field_comp(struct finishing *fin, struct strbuf *sb, const struct rules_node *at,
+			   const struct rules_node *comp, const char *op)
+{
+	const struct rules_file *f = fin->e->pos.file;
+	size_t start = sb->len;
+
+	sb_adds(sb, at->text);
+	placed(fin, sb, start, RULES_SRC_EXC_FIELD, f, at);
+	sb_addc(sb, ' ');
+	start = sb->len;
+	sb_adds(sb, op);
+	placed(fin, sb, start, RULES_SRC_EXC_COMP, f, comp ? comp : at);
+	sb_addc(sb, ' ');
 }
 
 /* The condition text grew past MAX_COND_TEXT while the exception at was added (YAML aliases
@@ -1346,7 +1428,7 @@ static int too_long(const struct finishing *fin, const struct rules_file *f,
 }
 
 /* fields: F, comps: OP (default "in"), values: [v, ...] */
-static int single_field_text(const struct finishing *fin, struct strbuf *sb)
+static int single_field_text(struct finishing *fin, struct strbuf *sb)
 {
 	const struct rules_exception *e = fin->e;
 	const struct rules_file *f = e->pos.file;
@@ -1368,11 +1450,13 @@ static int single_field_text(const struct finishing *fin, struct strbuf *sb)
 					"value");
 	if (!e->n_values)
 		return 0;
-	sb_addf(sb, " and not (%s %s (", e->fields->text, op);
+	sb_adds(sb, " and not (");
+	add_field_comp(fin, sb, e->fields, e->comps, op);
+	sb_addc(sb, '(');
 	for (size_t i = 0; i < e->n_values; i++) {
 		if (i)
 			sb_adds(sb, ", ");
-		add_quoted(sb, e->values[i].node->text);
+		add_value(fin, sb, e->values[i].file, e->values[i].node);
 		if (sb->len > MAX_COND_TEXT)
 			return too_long(fin, e->values[i].file, e->values[i].node);
 	}
@@ -1404,8 +1488,8 @@ static int tuple_comps(const struct finishing *fin, char (*ops)[64])
 
 /* One value tuple: "( F1 OP1 R1 and  F2 OP2 R2)" (b.10: each part starts with a blank and the
  * parts are joined by " and ", hence the two blanks). */
-static int tuple_term(const struct finishing *fin, char (*ops)[64],
-		      const struct rules_exc_values *tv, struct strbuf *sb)
+static int tuple_term(struct finishing *fin, char (*ops)[64], const struct rules_exc_values *tv,
+		      struct strbuf *sb)
 {
 	const struct rules_exception *e = fin->e;
 	const struct rules_node *tuple = tv->node;
@@ -1417,22 +1501,28 @@ static int tuple_term(const struct finishing *fin, char (*ops)[64],
 		if (sb->len > MAX_COND_TEXT)
 			return too_long(fin, tv->file, tuple);
 
-		sb_addf(sb, "%s %s %s ", k ? " and " : "", e->fields->items[k]->text, ops[k]);
+		size_t start;
+
+		sb_adds(sb, k ? " and  " : " ");
+		add_field_comp(fin, sb, e->fields->items[k], e->comps ? e->comps->items[k] : NULL,
+			       ops[k]);
+		start = sb->len;
 		if (v->type == RULES_NODE_SEQ)
-			add_value_list(sb, v);
+			add_value_list(fin, sb, tv->file, v);
 		else if (takes_list(ops[k]) && v->text[0] != '(')
 			sb_addf(sb, "(%s)", v->text);
 		else if (takes_list(ops[k]))
 			sb_adds(sb, v->text);
 		else
 			add_quoted(sb, v->text);
+		placed(fin, sb, start, RULES_SRC_EXC_VALUE, tv->file, v);
 	}
 	sb_addc(sb, ')');
 	return 0;
 }
 
 /* fields: [F1, F2], comps: [OP1, OP2] (default =), values: [[v1, v2], ...] */
-static int tuple_text(const struct finishing *fin, struct strbuf *sb)
+static int tuple_text(struct finishing *fin, struct strbuf *sb)
 {
 	const struct rules_exception *e = fin->e;
 	size_t n = e->fields->n;
@@ -1467,18 +1557,47 @@ static int tuple_text(const struct finishing *fin, struct strbuf *sb)
 
 /* A rule's condition with its exceptions: "(" condition ")" and one "and not (...)" for
  * each exception with values (b.10). */
-static int rule_text(struct rules_collection *c, const struct rules_rule *r, struct strbuf *sb)
+static int rule_text(struct finishing *fin, struct strbuf *sb)
 {
-	struct finishing fin = {c, r, NULL};
+	const struct rules_rule *r = fin->r;
 
 	sb_addf(sb, "(%s)", r->condition);
-	for (size_t i = 0; i < r->n_exceptions; i++) {
-		fin.e = &r->exceptions[i];
-		if (fin.e->fields->type == RULES_NODE_SCALAR ? single_field_text(&fin, sb)
-							     : tuple_text(&fin, sb))
+	for (size_t i = 0; i < r->n_exceptions && !fin->found; i++) {
+		size_t start = sb->len;
+
+		fin->e = &r->exceptions[i];
+		if (fin->e->fields->type == RULES_NODE_SCALAR ? single_field_text(fin, sb)
+							      : tuple_text(fin, sb))
 			return -1;
+		if (fin->where && !fin->found && fin->want >= start && fin->want < sb->len) {
+			fin->found = true;
+			fin->where->kind = RULES_SRC_EXCEPTION;
+			fin->where->exc = fin->e;
+			fin->where->pos = fin->e->pos;
+		}
 	}
 	return 0;
+}
+
+void rules_rule_locate(const struct rules_collection *c, const struct rules_rule *r, size_t src_off,
+		       struct rules_src_where *out)
+{
+	size_t len = r->condition ? strlen(r->condition) : 0;
+	struct finishing fin = {(struct rules_collection *)c, r, NULL, src_off, out, false};
+	struct strbuf sb = STRBUF_INIT;
+
+	memset(out, 0, sizeof(*out));
+	out->kind = RULES_SRC_CONDITION;
+	out->offset = src_off ? src_off - 1 : 0;
+	if (src_off <= len + 1) {
+		out->offset = out->offset < len ? out->offset : len;
+		return;
+	}
+	out->offset = len;
+	if (!r->condition)
+		return;
+	rule_text(&fin, &sb);
+	sb_release(&sb);
 }
 
 /* --- Finishing ------------------------------------------------------------------------------ */
@@ -1526,10 +1645,8 @@ int rules_collection_finish(struct rules_collection *c)
 	struct expander x;
 	bool *used;
 
-	if (c->finished || c->msgs.n_errors) {
-		c->finished = true;
+	if (c->finished)
 		return c->msgs.n_errors ? -1 : 0;
-	}
 	c->finished = true;
 	check_plugins(c);
 	used = rules_alloc((c->n_lists + 1) * sizeof(*used));
@@ -1543,11 +1660,12 @@ int rules_collection_finish(struct rules_collection *c)
 	}
 	for (size_t i = 0; i < c->n_rules; i++) {
 		struct rules_rule *r = &c->rules[i];
+		struct finishing fin = {c, r, NULL, 0, NULL, false};
 		struct strbuf sb = STRBUF_INIT;
 
 		if (r->unknown_source)
 			continue;
-		if (rule_text(c, r, &sb)) {
+		if (rule_text(&fin, &sb)) {
 			r->failed = true;
 		} else if (expand(&x, sb.buf, &r->cond)) {
 			cond_too_long(c, &r->cond_pos, RULES_ITEM_RULE, r->name);

@@ -14,9 +14,10 @@
  * in place, keeping its position in the order (trap 12); `append: true` and `override`
  * append to or replace keys of an existing item (b.8); a rule item with only `enabled` sets
  * that flag; required_engine_version is checked against SAKER_ENGINE_VERSION and
- * required_plugin_versions remembered. The first error in a file stops that file (b.1); later
- * files are still read and applied, so one run reports each file's first error, but once
- * any error is recorded the collection is invalid and finish compiles nothing.
+ * required_plugin_versions remembered. The first error in a file stops that file (b.1): the
+ * items before it stay applied, the rest of the file is not. Later files are still read and
+ * applied, and finish still finishes everything, so one run reports each file's first error
+ * and the compiler can still compile (and report on) every rule that is not failed itself.
  *
  * Finishing: unsatisfied plugin requirements are errors (saker provides the container
  * plugin's fields itself, see SAKER_CONTAINER_VERSION, and nothing else); list items naming
@@ -60,6 +61,12 @@ struct rules_cond {
 			 * character a list inserted maps to the list name's offset */
 };
 
+/* Where a part of a text that appends grew starts in the text, and where it was written. */
+struct rules_text_part {
+	size_t offset;
+	struct rules_pos pos;
+};
+
 struct rules_list {
 	const char *name;
 	struct rules_pos pos; /* the latest definition */
@@ -76,10 +83,12 @@ struct rules_list {
 struct rules_macro {
 	const char *name;
 	struct rules_pos pos;	   /* the latest definition */
-	struct rules_pos cond_pos; /* its condition value */
+	struct rules_pos cond_pos; /* its condition value (the definition or last replacement) */
 	char *condition;	   /* as collected: definition plus appends */
-	struct rules_cond cond;	   /* after finish */
-	size_t index, visibility;  /* macros may use macros whose index < their visibility */
+	struct rules_text_part *cond_appends; /* where each append starts in condition */
+	size_t n_cond_appends, cap_cond_appends;
+	struct rules_cond cond;	  /* after finish */
+	size_t index, visibility; /* macros may use macros whose index < their visibility */
 	bool used; /* after finish: named as a word by another macro or by a compiled rule (a
 		    * conservative textual test; see rules_collection_check_unused) */
 };
@@ -102,9 +111,14 @@ struct rules_exception {
 struct rules_rule {
 	const char *name;
 	struct rules_pos pos;	   /* the latest definition */
-	struct rules_pos cond_pos; /* its condition value */
+	struct rules_pos cond_pos; /* its condition value (the definition or last replacement) */
 	char *condition;	   /* as collected: definition plus appends */
-	char *output;		   /* trimmed, appends included */
+	struct rules_text_part *cond_appends; /* where each append starts in condition */
+	size_t n_cond_appends, cap_cond_appends;
+	char *output;		     /* trimmed, appends included */
+	struct rules_pos output_pos; /* its output value (the definition or last replacement) */
+	struct rules_text_part *output_appends; /* where each append starts in output */
+	size_t n_output_appends, cap_output_appends;
 	char *desc;
 	enum rules_priority priority;
 	const char **tags; /* a set: duplicates dropped, first-seen order */
@@ -160,17 +174,40 @@ int rules_collect_buffer(struct rules_collection *c, const char *name, const cha
 
 /* After the last file: checks plugin requirements, expands lists in lists, builds each
  * rule's condition with its exceptions, and substitutes lists into every macro and rule
- * condition (rules with an unknown source are skipped). Returns 0, or -1 if the collection
- * has any error; if an error was recorded before, nothing is finished. Later calls do
- * nothing and return the same. */
+ * condition (rules with an unknown source are skipped). Everything collected is finished,
+ * also when errors were recorded before (a rule whose own exceptions are invalid is marked
+ * failed). Returns 0, or -1 if the collection has any error. Later calls do nothing and
+ * return the same. */
 int rules_collection_finish(struct rules_collection *c);
+
+/* What wrote a byte of a finished rule's condition source (r->cond.source). */
+enum rules_src_kind {
+	RULES_SRC_CONDITION, /* the rule's condition (or the "(" ")" around it) */
+	RULES_SRC_EXCEPTION, /* an exception's text around its fields, comps and values */
+	RULES_SRC_EXC_FIELD, /* one of an exception's fields */
+	RULES_SRC_EXC_COMP,  /* one of its comps (or the default comp: at its field) */
+	RULES_SRC_EXC_VALUE, /* one of its values */
+};
+
+struct rules_src_where {
+	enum rules_src_kind kind;
+	size_t offset;			   /* CONDITION: the offset in r->condition (at most its
+					    * length: the wrapping ")" maps to its end) */
+	const struct rules_exception *exc; /* the others: the exception */
+	struct rules_pos pos;		   /* the others: where that part was written */
+};
+
+/* Where byte src_off of r->cond.source came from (rebuilds the exception text, so meant for
+ * error paths). */
+void rules_rule_locate(const struct rules_collection *c, const struct rules_rule *r, size_t src_off,
+		       struct rules_src_where *out);
 
 /* Records LOAD_UNUSED_LIST for each list no condition or list used and LOAD_UNUSED_MACRO for
  * each macro whose `used` flag is false. Once, after a successful finish (with errors it
- * records nothing: nothing was compiled). The list flags are exact (set where a
- * substitution happened). The macro flags are a conservative textual test (a macro counts
- * as used when another macro or a compiled rule contains its name as a whole word, even in
- * a string); a compiler that resolves macros may set them exactly before calling this. */
+ * records nothing: a rule that failed would make what it uses look unused). The list flags are
+ * exact (set where a substitution happened). The macro flags are a conservative textual test (a
+ * macro counts as used when another macro or a compiled rule contains its name as a whole word,
+ * even in a string); a compiler that resolves macros may set them exactly before calling this. */
 void rules_collection_check_unused(struct rules_collection *c);
 
 /* Substitutes the collection's lists (after finish) into condition text as b.11 says: each

@@ -3,7 +3,10 @@
  * (rules_collect.h), parses every macro and rule condition, expands and checks each rule
  * (cond_check.h), derives its event-type set, and records every problem in the
  * collection's messages with the spec's codes, positions in the rules file, and the item it
- * is about. One bad rule does not stop the others; a bad macro fails the rules that use it.
+ * is about. Nothing stops the others: every rule that is not bad itself is compiled, also
+ * when other rules, macros, files or plugin requirements have errors. A macro with errors is
+ * reported once, at the macro; the rules that use it are not compiled (and get no message of
+ * their own for it).
  */
 #ifndef SAKER_RULES_LOAD_H
 #define SAKER_RULES_LOAD_H

@@ -6,7 +6,7 @@ position in the JSON form (-o json_output=true), no crash (no signal, nothing fr
 sanitizers, finished within a time limit) and, where the spec says the good rules still
 load, that they compile (the summary line's count, --explain-rule NAME). Fixtures are
 generated in a temporary directory (10 MB files included). Prints TAP; a case for a known
-bug in code this suite does not own is a TAP TODO naming the bug.
+bug in code this suite does not own is a TAP TODO naming the bug (there are none now).
 usage: test_bad_input.py SAKER SOURCE_DIR"""
 import atexit
 import json
@@ -323,72 +323,83 @@ case("unknown: event type", rule("r", "evt.type = nosuchsyscall"),
      code="LOAD_ERR_COMPILE_CONDITION", pos=(2, 25))
 
 # --- Macro cycles (b.9, b.12) ----------------------------------------------------------
+def n_errors(k):
+    """extra: the summary counts exactly k errors (nothing reported twice)."""
+    def check(out, paths):
+        m = [SUMMARY.match(l) for l in out.splitlines() if SUMMARY.match(l)]
+        return [] if m and int(m[-1].group(5)) == k else [f"expected exactly {k} errors"]
+    return check
+
+
 case("macro: refers to itself",
      "- macro: a\n  condition: a and evt.type=open\n" + rule("r", "a") + GOOD,
-     code="LOAD_ERR_VALIDATE", pos=(2, 14), text="'a'", compiled=1, good=["good"])
+     code="LOAD_ERR_VALIDATE", pos=(2, 14), text="reference loop: 'a' uses itself",
+     compiled=1, good=["good"], extra=n_errors(1))
 case("macro: refers to a later macro (visibility)",
      "- macro: a\n  condition: b\n- macro: b\n  condition: evt.type=open\n" + rule("r", "a"),
      code="LOAD_ERR_VALIDATE", pos=(2, 14), text="undefined macro 'b'")
 LOOP = ("- macro: b\n  condition: evt.type=open\n- macro: a\n  condition: b\n"
         "- macro: b\n  override: {condition: replace}\n  condition: a\n")
-case("macro: indirect loop through a redefinition, used by a rule",
+case("macro: indirect loop through a redefinition, used by a rule (reported at the macro)",
      LOOP + rule("r", "evt.type=open and a") + GOOD,
-     code="LOAD_ERR_VALIDATE", pos=(9, 14), text="loop", compiled=1, good=["good"])
+     code="LOAD_ERR_VALIDATE", pos=(7, 14), text="reference loop: b -> a -> b", compiled=1,
+     good=["good"], extra=n_errors(1))
 case("macro: loop through an append",
      "- macro: a\n  condition: evt.type=open\n- macro: a\n  override: {condition: append}\n"
-     "  condition: or a\n" + rule("r", "a"), code="LOAD_ERR_VALIDATE", text="loop")
+     "  condition: or a\n" + rule("r", "a"), code="LOAD_ERR_VALIDATE", pos=(5, 17),
+     text="reference loop", extra=n_errors(1))
 case("macro: indirect loop no rule uses is still an error", LOOP,
-     code="LOAD_ERR_VALIDATE", text="loop",
-     todo="rules_load.c: macros are only expanded inside rules, so a reference loop "
-          "among macros no rule uses is never reported (spec b.12: macros are resolved "
-          "in definition order; Falco reports 'reference loop')")
+     code="LOAD_ERR_VALIDATE", pos=(7, 14), text="reference loop: b -> a -> b",
+     extra=n_errors(1))
+case("macro: undefined macro in a macro no rule uses is an error",
+     "- macro: a\n  condition: evt.type=open and nosuch_macro\n",
+     code="LOAD_ERR_VALIDATE", pos=(2, 32), text="undefined macro 'nosuch_macro'")
 case("macro: a rule using a macro that failed is not told it is undefined",
-     "- macro: m\n  condition: (evt.type=open\n" + rule("r", "m"),
+     "- macro: m\n  condition: (evt.type=open\n" + rule("r", "m") + GOOD,
      code="LOAD_ERR_COMPILE_CONDITION", pos=(2, 28), no_errors_of="LOAD_ERR_VALIDATE",
-     todo="rules_load.c: macro_lookup returns NULL for a macro that failed to parse, so "
-          "rule 'r' also gets \"undefined macro 'm' used in filter\" although m is "
-          "defined (it is invalid)")
+     compiled=1, good=["good"], extra=n_errors(1))
+case("macro: nor is a rule using a macro that uses a macro with a loop",
+     LOOP + "- macro: c\n  condition: a\n" + rule("r", "c") + GOOD,
+     code="LOAD_ERR_VALIDATE", pos=(7, 14), text="reference loop", compiled=1,
+     good=["good"], extra=n_errors(1))
 case("macro: 40 levels of m(i) = m(i-1) and m(i-1) end in bounded time",
      "- macro: m0\n  condition: proc.name = a\n" +
      "".join(f"- macro: m{i}\n  condition: m{i - 1} and m{i - 1}\n" for i in range(1, 41)) +
-     rule("r", "evt.type = open and m40"), code="LOAD_ERR_COMPILE_CONDITION", timeout=10,
-     json_check=False,
-     todo="cond_check.c: macro expansion copies the macro's tree at every use, so a "
-          "chain of macros each using the previous twice takes 2^40 copies (hangs; "
-          "needs a node budget with a clean error)")
+     rule("r", "evt.type = open and m40") + GOOD, code="LOAD_ERR_COMPILE_CONDITION",
+     pos=(84, 34), text="condition too large", timeout=5, compiled=1, good=["good"])
 
 # --- Condition syntax and types (a.*): LOAD_ERR_COMPILE_CONDITION -----------------------
 C = "LOAD_ERR_COMPILE_CONDITION"
 case("paren: '(' never closed; the good rule still compiles",
-     rule("bad", "(evt.type=open") + GOOD, code=C, pos=(2, (14, 29)), text="never closed",
+     rule("bad", "(evt.type=open") + GOOD, code=C, pos=(2, 28), text="never closed",
      compiled=1, good=["good"])
-case("paren: ')' without '('", rule("r", "evt.type=open)"), code=C, pos=(2, (27, 28)),
+case("paren: ')' without '('", rule("r", "evt.type=open)"), code=C, pos=(2, 27),
      text="has no '('")
 case("paren: one ')' too many after a group", rule("r", "evt.type=open and (proc.name=a))"),
-     code=C, pos=(2, (45, 46)), text="has no '('")
-WRAP = ("rules_load.c: a rule's condition is parsed as '(' condition ')' (b.10) and an error "
-        "at the wrapper's ')' is placed one column past the end of the condition")
+     code=C, pos=(2, 45), text="has no '('")
 case("paren: a stray ')' is placed on that ')'", rule("r", "evt.type=open)"), code=C,
-     pos=(2, 27), todo=WRAP)
+     pos=(2, 27), text="has no '('")
 case("paren: an unclosed '(' is placed at the end of the condition, not past it",
-     rule("r", "(evt.type=open"), code=C, pos=(2, 28), todo=WRAP)
+     rule("r", "(evt.type=open"), code=C, pos=(2, 28), text="the '(' at 2:14 is never closed")
 case("paren: the message names where the unclosed '(' is in the file",
      "- macro: m\n  condition: (evt.type=open\n" + GOOD, code=C, pos=(2, 28),
-     extra=lambda out, paths: [] if "at 1:1" not in out else
-     ["the message gives the '(' as 1:1, a position inside the condition text"],
-     todo="cond_parse.c/rules_load.c: 'the ( at 1:1 is never closed' gives a position "
-          "relative to the condition text (for rules, the '(' the loader wraps the "
-          "condition in), not the file's 2:14")
+     text="the '(' at 2:14 is never closed")
+case("paren: an unclosed '(' on a later line of a rule's condition",
+     "- rule: r\n  condition: |\n    evt.type=open and\n    (proc.name=a\n" + R, code=C,
+     pos=(4, 17), text="the '(' at 4:5 is")
+case("paren: a ')' in an exception value is placed in the exception",
+     rule("r", "evt.type=open", R + "  exceptions:\n    - name: e\n      fields: proc.name\n"
+          "      values: [a, 'b(']\n"), code=C, pos=(9, 19), text="exception 'e'")
 case("string: single quote never closed", rule("r", "evt.type=open and proc.name = 'abc"),
      code=C, pos=(2, 44), text="no closing '")
 case("string: double quote never closed",
      "- rule: r\n  condition: 'evt.type=open and proc.name = \"abc'\n" + R,
-     code=C, pos=(2, 44), text="no closing \"")
+     code=C, pos=(2, 45), text="no closing \"")
 case("string: unsupported escape", rule("r", "evt.type=open and proc.name = 'a\\qb'"),
      code=C, pos=(2, 46), text="escape")
 case("string: \\x with one hex digit",
      "- rule: r\n  condition: 'evt.type=open and proc.name = \"a\\x4\"'\n" + R,
-     code=C, pos=(2, 46), text="escape")
+     code=C, pos=(2, 47), text="escape")
 case("type: proc.pid contains 1", rule("r", "evt.type=open and proc.pid contains 1"),
      code=C, pos=(2, 32), text="'contains'")
 case("type: evt.num startswith x", rule("r", "evt.type=open and evt.num startswith x"),
@@ -480,11 +491,12 @@ case("exception: fields and comps of different lengths",
 case("exception: fields and comps of different lengths; the good rule still compiles",
      GOOD + rule("r", "evt.type=open", EXC + "      fields: [proc.name, fd.name]\n"
                  "      comps: [=]\n      values: [[a, b]]\n"),
-     code=V, pos=(14, 14), compiled=1, good=["good"],
-     todo="rules_load.c: it stops when rules_collection_finish returns -1, which it does "
-          "for any error finish records (an invalid exception, an unsatisfied plugin "
-          "requirement), so one bad exception keeps every other rule from compiling and "
-          "hides their errors")
+     code=V, pos=(14, 14), compiled=1, good=["good"])
+case("exception: an invalid exception does not hide another rule's error",
+     rule("r", "evt.type=open", EXC + "      fields: [proc.name, fd.name]\n"
+                 "      comps: [=]\n      values: [[a, b]]\n") +
+     rule("typo", "evt.type=open and proc.nmae = x") + GOOD,
+     code=C, pos=(12, 32), text="proc.nmae", compiled=1, good=["good"], extra=n_errors(2))
 case("exception: a value tuple of the wrong length",
      rule("r", "evt.type=open", EXC + "      fields: [proc.name, fd.name]\n"
           "      values: [[a]]\n"), code=V, pos=(9, 16), text="2 fields, 1 values")
@@ -504,10 +516,19 @@ case("exception: single field with comp '='",
           "      values: [a]\n"), code=V, pos=(9, 14))
 case("exception: unknown field, reported at the field",
      rule("r", "evt.type=open", EXC + "      fields: [proc.nosuch]\n      values: [[a]]\n"),
-     code=V, pos=(8, 16),
-     todo="rules_load.c: reported as LOAD_ERR_COMPILE_CONDITION at 2:40 (past the end of "
-          "the condition line: offsets in the exception text are walked along the "
-          "condition) instead of LOAD_ERR_VALIDATE at the field (spec b.10)")
+     code=V, pos=(8, 16), text="exception 'e': unknown field 'proc.nosuch'",
+     no_errors_of=C)
+case("exception: unknown field of a single-field exception, in a transformer",
+     rule("r", "evt.type=open", EXC + "      fields: tolower(proc.nosuch)\n"
+          "      values: [a]\n"), code=V, pos=(8, 15), text="proc.nosuch", no_errors_of=C)
+case("exception: unknown field with skip-if-unknown-filter skips the rule",
+     rule("r", "evt.type=open", R + "  skip-if-unknown-filter: true\n  exceptions:\n"
+          "    - name: e\n      fields: [proc.nosuch]\n      values: [[a]]\n"),
+     rc=0, code="LOAD_UNKNOWN_FILTER", pos=(9, 16), compiled=0)
+case("exception: a bad value is placed at the value",
+     rule("r", "evt.type=open", EXC + "      fields: [proc.name, fd.ip]\n"
+          "      values: [[a, 1.2.3.4], [b, notanip]]\n"), code=C, pos=(9, 34),
+     text="exception 'e': 'notanip'")
 
 # --- Versions (b.2, b.3) --------------------------------------------------------------------
 for v, c, why in [("abc", "LOAD_ERR_YAML_VALIDATE", "not a version"),
@@ -536,9 +557,10 @@ OUTR = ("- rule: bad\n  condition: evt.type=open\n  desc: d\n"
 case("output: unknown %field; the good rule still compiles", OUTR + GOOD, code=O,
      text="fd.nosuch", compiled=1, good=["good"])
 case("output: unknown %field, reported at the field", OUTR, code=O, pos=(4, 17),
-     todo="rules_load.c (and rules_rule, which has no output position): output errors "
-          "are placed at the rule item (1:3) with 'at byte N of the output' instead of "
-          "at the output value's line and column")
+     text="unknown field 'fd.nosuch'")
+case("output: unknown %field in an appended output, reported there",
+     GOOD + "- rule: good\n  output: and %proc.nosuch\n  override: {output: append}\n",
+     code=O, pos=(7, 16), text="proc.nosuch")
 case("output: '%' at the end", "- rule: r\n  condition: evt.type=open\n  desc: d\n"
      "  output: 100%\n  priority: INFO\n", code=O)
 
@@ -554,12 +576,29 @@ case("directory: only files that are not .yaml/.yml", paths=[os.path.join(tmp, "
 write("mixdir/10-bad.yaml", "- rule: r\n\tdesc: x\n")
 write("mixdir/20-good.yaml", GOOD + rule("typo", "evt.type=open and proc.nmae = x"))
 case("directory: a bad file does not stop the next file's checks",
-     paths=[os.path.join(tmp, "mixdir")], code="LOAD_ERR_COMPILE_CONDITION",
-     todo="rules_collect.c design: once any file has an error, rules_collection_finish "
-          "compiles nothing (tests/unit/test_rules_load.c asserts it), so 20-good.yaml's "
-          "unknown field is never reported (given as two -V files, the second is even "
-          "reported 'Ok'); spec 0/b.1: a failed file contributes nothing, the others are "
-          "still compiled")
+     paths=[os.path.join(tmp, "mixdir")], code="LOAD_ERR_COMPILE_CONDITION", pos=(7, 32),
+     text="proc.nmae", compiled=1, good=["good"], extra=n_errors(2))
+
+
+def second_file_checked(out, paths):
+    probs = []
+    if f"{paths[1]}: Invalid" not in out.splitlines():
+        probs.append("the second file is not reported Invalid")
+    if not any(m["file"] == paths[1] and m["code"] == "LOAD_ERR_COMPILE_CONDITION"
+               for m in messages(out)):
+        probs.append("the second file's own compile error is not reported")
+    return probs
+
+
+write("two/a.yaml", "- rule: nosuch\n  condition: and x\n  override: {condition: append}\n")
+write("two/b.yaml", GOOD + rule("typo", "evt.type=open and proc.nmae = x"))
+case("files: an error in the first of two -V files does not stop the second's checks",
+     paths=[os.path.join(tmp, "two", "a.yaml"), os.path.join(tmp, "two", "b.yaml")],
+     code="LOAD_ERR_COMPILE_CONDITION", pos=(7, 32), compiled=1, extra=second_file_checked)
+case("required_plugin_versions: an unmet requirement does not stop the rules' checks",
+     "- required_plugin_versions:\n  - name: k8saudit\n    version: 0.1.0\n" + GOOD +
+     rule("typo", "evt.type=open and proc.nmae = x"), code=C, pos=(10, 32), compiled=1,
+     good=["good"], extra=n_errors(2))
 case("file: /dev/null", paths=["/dev/null"], rc=0, compiled=0)
 case("file: a directory given with a trailing slash", paths=[os.path.join(tmp, "emptydir") + "/"],
      rc=0, compiled=0)

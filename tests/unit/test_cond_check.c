@@ -1,4 +1,7 @@
 /* The semantic stage: macro expansion, field and value checks, event-type sets. */
+#include <stdlib.h>
+#include <time.h>
+
 #include "cond_check.h"
 #include "cond_parse.h"
 #include "strbuf.h"
@@ -320,6 +323,71 @@ TEST(event_type_sets)
 	CHECK_EQ_INT(evt_count("evt.type = procexit", "procexit", NULL), 1);
 }
 
+/* Macros that multiply: d0 is one check, d(i) is d(i-1) and d(i-1), so d40 expands to 2^40
+ * checks. */
+#define NDOUBLE 41
+static struct cond_node *double_ast[NDOUBLE];
+
+static const struct cond_node *double_lookup(void *ctx, const char *name)
+{
+	(void)ctx;
+	if (name[0] != 'd' || !name[1])
+		return NULL;
+	return (size_t)atoi(name + 1) < NDOUBLE ? double_ast[atoi(name + 1)] : NULL;
+}
+
+/* Checks text against the doubling macros: "ok <nodes>" or "<code> <line>:<col> <msg>". */
+static const char *check_double(const char *text)
+{
+	static char buf[512];
+	const struct check_env denv = {double_lookup, NULL, NULL};
+	struct check_error err;
+	struct cond_node *ast = cond_parse(text, strlen(text), NULL), *out;
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!ast)
+		return "PARSE";
+	out = cond_check(ast, &denv, &err);
+	if (out) {
+		cond_node_print(&sb, out);
+		snprintf(buf, sizeof(buf), "ok %zu bytes", sb.len);
+	} else {
+		snprintf(buf, sizeof(buf), "%s %u:%u %s", err.code, err.pos.line, err.pos.col,
+			 err.msg);
+	}
+	sb_release(&sb);
+	cond_node_free(ast);
+	cond_node_free(out);
+	return buf;
+}
+
+TEST(expansion_has_a_node_budget)
+{
+	char text[32];
+	struct timespec t0, t1;
+
+	double_ast[0] = cond_parse("proc.name = a", 13, NULL);
+	for (int i = 1; i < NDOUBLE; i++) {
+		snprintf(text, sizeof(text), "d%d and d%d", i - 1, i - 1);
+		double_ast[i] = cond_parse(text, strlen(text), NULL);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK(starts(check_double("evt.type = open and d40"),
+		     "LOAD_ERR_COMPILE_CONDITION 1:21 condition too large: more than 1000000 "
+		     "checks and and/or/not once macros are expanded (through macro 'd40')"));
+	CHECK(starts(check_double("d40 or d1"), "LOAD_ERR_COMPILE_CONDITION 1:1 condition too"));
+	/* 2^16 checks and 2^16 - 1 ands: within the budget */
+	CHECK(starts(check_double("d16"), "ok "));
+	/* 2^19 + 2^19 - 1 nodes: over it */
+	CHECK(starts(check_double("d19"), "LOAD_ERR_COMPILE_CONDITION 1:1 condition too large"));
+	/* an undefined macro is still reported as such */
+	CHECK(starts(check_double("d3 and nosuch"), "LOAD_ERR_VALIDATE 1:8 undefined macro"));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CHECK((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 < 10.0);
+	for (int i = 0; i < NDOUBLE; i++)
+		cond_node_free(double_ast[i]);
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < NMACROS; i++) {
@@ -337,6 +405,7 @@ int main(void)
 	RUN(multi_input_transformers);
 	RUN(warnings);
 	RUN(event_type_sets);
+	RUN(expansion_has_a_node_budget);
 	for (size_t i = 0; i < NMACROS; i++)
 		cond_node_free(macro_ast[i]);
 	return tap_done();

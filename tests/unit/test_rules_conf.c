@@ -756,7 +756,7 @@ TEST(compile_errors_at_their_place)
 	CHECK(m[1] && m[1]->code == LOAD_ERR_COMPILE_CONDITION && m[1]->line == 4 &&
 	      m[1]->col == 2 && strstr(m[1]->text, "rule 'e.conf:3': unknown field 'fd.nam'"));
 	CHECK(m[2] && m[2]->code == LOAD_ERR_COMPILE_CONDITION && m[2]->line == 6 &&
-	      m[2]->col == 17 && strstr(m[2]->text, "rule 'e.conf:5': unbalanced parenthesis"));
+	      m[2]->col == 16 && strstr(m[2]->text, "rule 'e.conf:5': unbalanced parenthesis"));
 	if (tap_cur_failed)
 		dump_msgs(&r->coll->msgs);
 	unload(r, files, 1, dir);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "rules_collect.h"
+#include "rules_load.h"
 #include "testlib.h"
 
 /* Prints every message of c as TAP diagnostics (called when a check failed). */
@@ -1150,7 +1151,116 @@ TEST(error_stops_its_file_not_the_next)
 	CHECK(!rules_collection_list(c, "after_error"));
 	CHECK(rules_collection_list(c, "d"));
 	CHECK_EQ_INT(rules_collection_finish(c), -1);
-	CHECK(!rules_collection_list(c, "d")->items); /* nothing was finished */
+	/* finished all the same, so the compiler can check every rule (Decisions) */
+	CHECK(rules_collection_list(c, "d")->items);
+	CHECK_EQ_INT(rules_collection_list(c, "d")->n_items, 1);
+	CHECK_EQ_INT(c->msgs.n_errors, 2);
+	rules_collection_free(c);
+}
+
+TEST(finish_after_errors_finishes_every_rule)
+{
+	static const char a[] = "- required_plugin_versions:\n  - name: k8saudit\n"
+				"    version: 0.1.0\n" RULE_HEAD(
+				    "bad") "  condition: x\n"
+					   "  exceptions:\n    - name: e\n      fields: [a, b]\n"
+					   "      comps: [=]\n      values: [[1, 2]]\n";
+	static const char b[] =
+	    "- list: l\n  items: [p, q]\n" RULE_HEAD("good") "  condition: proc.name in (l)\n";
+	struct rules_collection *c = rules_collection_new();
+
+	CHECK_EQ_INT(rules_collect_buffer(c, "a.yaml", a, strlen(a)), 0);
+	CHECK_EQ_INT(rules_collect_buffer(c, "b.yaml", b, strlen(b)), 0);
+	CHECK_EQ_INT(rules_collection_finish(c), -1);
+	CHECK_EQ_INT(c->msgs.n_errors, 2); /* the plugin, the comps */
+	CHECK(rules_collection_rule(c, "bad")->failed);
+	CHECK(!rules_collection_rule(c, "good")->failed);
+	CHECK_EQ_STR(rule_text(c, "good"), "(proc.name in ( p, q ))");
+	rules_collection_check_unused(c); /* nothing: with errors, "unused" would mislead */
+	CHECK_EQ_INT(c->msgs.n_warnings, 0);
+	if (tap_cur_failed)
+		dump_msgs(c);
+	rules_collection_free(c);
+}
+
+TEST(positions_of_conditions_outputs_and_appends)
+{
+	struct rules_collection *c = collect_ok(
+	    RULE_HEAD("r") "  condition: evt.type = open\n"
+			   "- rule: r\n  condition: and proc.name = x\n"
+			   "  output: more\n  override: {condition: append, output: append}\n"
+			   "- macro: m\n  condition: a\n"
+			   "- macro: m\n  condition: or b\n  override: {condition: append}\n"
+			   "- rule: q\n  desc: d\n  priority: INFO\n  condition: m\n"
+			   "  output: >\n    folded\n");
+	const struct rules_rule *r = rules_collection_rule(c, "r"),
+				*q = rules_collection_rule(c, "q");
+	const struct rules_macro *m = rules_collection_macro(c, "m");
+
+	CHECK(r && r->cond_pos.line == 5 && r->cond_pos.col == 14);
+	CHECK(r && r->output_pos.line == 3 && r->output_pos.col == 11);
+	CHECK_EQ_INT(r ? r->n_cond_appends : 0, 1);
+	CHECK_EQ_INT(r ? r->n_output_appends : 0, 1);
+	if (r && r->n_cond_appends == 1 && r->n_output_appends == 1) {
+		CHECK_EQ_INT(r->cond_appends[0].offset, strlen("evt.type = open "));
+		CHECK_EQ_INT(r->cond_appends[0].pos.line, 7);
+		CHECK_EQ_INT(r->cond_appends[0].pos.col, 14);
+		CHECK_EQ_STR(r->condition + r->cond_appends[0].offset, "and proc.name = x");
+		CHECK_EQ_STR(r->output + r->output_appends[0].offset, "more");
+		CHECK_EQ_INT(r->output_appends[0].pos.line, 8);
+	}
+	CHECK(m && m->cond_pos.line == 11 && m->n_cond_appends == 1 &&
+	      m->cond_appends[0].offset == 2 && m->cond_appends[0].pos.line == 13);
+	CHECK(q && q->output_pos.line == 19 && q->output_pos.col == 11); /* the '>' */
+	rules_collection_free(c);
+}
+
+TEST(locate_exception_text)
+{
+	struct rules_collection *c = collect_ok(
+	    RULE_HEAD("r") "  condition: evt.type = open\n  exceptions:\n"
+			   "    - name: one\n      fields: proc.name\n      values: [a, b]\n"
+			   "    - name: two\n      fields: [proc.pname, fd.name]\n"
+			   "      comps: [=, startswith]\n      values: [[c, /d]]\n");
+	const struct rules_rule *r = rules_collection_rule(c, "r");
+	struct rules_src_where w;
+	const char *src, *at;
+
+	if (!r || !r->cond.source) {
+		CHECK(!"rule r");
+		rules_collection_free(c);
+		return;
+	}
+	src = r->cond.source;
+	CHECK_EQ_STR(src, "(evt.type = open) and not (proc.name in (a, b)) and not (( proc.pname "
+			  "= c and  fd.name startswith /d))");
+	rules_rule_locate(c, r, 0, &w); /* the "(" around the condition */
+	CHECK(w.kind == RULES_SRC_CONDITION && w.offset == 0);
+	rules_rule_locate(c, r, 5, &w);
+	CHECK(w.kind == RULES_SRC_CONDITION && w.offset == 4);
+	rules_rule_locate(c, r, 16, &w); /* the ")": the end of the condition */
+	CHECK(w.kind == RULES_SRC_CONDITION && w.offset == 15);
+	rules_rule_locate(c, r, 20, &w); /* "and not (" */
+	CHECK(w.kind == RULES_SRC_EXCEPTION && strcmp(w.exc->name, "one") == 0 && w.pos.line == 7 &&
+	      w.pos.col == 7);
+	at = strstr(src, "proc.name");
+	rules_rule_locate(c, r, (size_t)(at - src) + 3, &w);
+	CHECK(w.kind == RULES_SRC_EXC_FIELD && w.pos.line == 8 && w.pos.col == 15);
+	rules_rule_locate(c, r, (size_t)(at - src) + 10, &w); /* the default comp "in" */
+	CHECK(w.kind == RULES_SRC_EXC_COMP && w.pos.line == 8 && w.pos.col == 15);
+	at = strstr(src, "b))");
+	rules_rule_locate(c, r, (size_t)(at - src), &w);
+	CHECK(w.kind == RULES_SRC_EXC_VALUE && w.pos.line == 9 && w.pos.col == 19);
+	at = strstr(src, "fd.name");
+	rules_rule_locate(c, r, (size_t)(at - src), &w);
+	CHECK(w.kind == RULES_SRC_EXC_FIELD && strcmp(w.exc->name, "two") == 0 &&
+	      w.pos.line == 11 && w.pos.col == 28);
+	at = strstr(src, "startswith");
+	rules_rule_locate(c, r, (size_t)(at - src), &w);
+	CHECK(w.kind == RULES_SRC_EXC_COMP && w.pos.line == 12 && w.pos.col == 18);
+	at = strstr(src, "/d");
+	rules_rule_locate(c, r, (size_t)(at - src) + 1, &w);
+	CHECK(w.kind == RULES_SRC_EXC_VALUE && w.pos.line == 13 && w.pos.col == 20);
 	rules_collection_free(c);
 }
 
@@ -1236,6 +1346,133 @@ TEST(missing_file_is_a_read_error)
 	CHECK(rules_yaml_read_file("/", &c->msgs) == NULL); /* a directory is not a file */
 	CHECK_EQ_INT(c->msgs.n_errors, 2);
 	rules_collection_free(c);
+}
+
+/* --- The loader (rules_load): what it compiles and where it reports ---------------------- */
+
+/* Loads yaml from a temporary .yaml file with rules_load. */
+static struct rules_loaded *load_yaml(const char *yaml)
+{
+	char path[] = "/tmp/saker-load-XXXXXX.yaml";
+	const char *paths[1] = {path};
+	struct rules_loaded *r;
+	int fd = mkstemps(path, 5);
+
+	if (fd < 0 || write(fd, yaml, strlen(yaml)) != (ssize_t)strlen(yaml)) {
+		CHECK(!"temporary file");
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	close(fd);
+	r = rules_load(paths, 1);
+	unlink(path);
+	return r;
+}
+
+/* The error at line:col, if its text contains text. */
+static bool has_error(const struct rules_loaded *r, enum load_code code, unsigned line,
+		      unsigned col, const char *text)
+{
+	for (size_t i = 0; i < r->coll->msgs.n; i++) {
+		const struct load_msg *m = &r->coll->msgs.v[i];
+
+		if (m->code == code && m->line == line && m->col == col && strstr(m->text, text))
+			return true;
+	}
+	printf("# no %s at %u:%u with '%s'\n", load_code_name(code), line, col, text);
+	return false;
+}
+
+TEST(load_compiles_good_rules_despite_collection_errors)
+{
+	struct rules_loaded *r = load_yaml(
+	    "- required_plugin_versions:\n  - name: k8saudit\n    version: 0.1.0\n"    /* 1-3 */
+	    RULE_HEAD("bad_exception") "  condition: evt.type = open\n  exceptions:\n" /* 4-9 */
+				       "    - name: e\n      fields: [proc.name, fd.name]\n      "
+				       "comps: [=]\n"				 /* 10-12 */
+				       "      values: [[a, b]]\n"		 /* 13 */
+	    RULE_HEAD("typo") "  condition: evt.type = open and proc.nmae = x\n" /* 14-18 */
+	    RULE_HEAD("good") "  condition: evt.type = open\n");
+
+	if (!r)
+		return;
+	CHECK_EQ_INT(r->n_rules, 1);
+	CHECK(rules_loaded_find(r, "good") != NULL);
+	CHECK_EQ_INT(r->coll->msgs.n_errors, 3);
+	CHECK(has_error(r, LOAD_ERR_VALIDATE, 2, 5, "plugin requirement not satisfied"));
+	CHECK(has_error(r, LOAD_ERR_VALIDATE, 12, 14, "comps"));
+	CHECK(has_error(r, LOAD_ERR_COMPILE_CONDITION, 18, 34, "unknown field 'proc.nmae'"));
+	if (tap_cur_failed)
+		dump_msgs(r->coll);
+	rules_loaded_free(r);
+}
+
+TEST(load_macro_errors_once_at_the_macro)
+{
+	struct rules_loaded *r = load_yaml(
+	    "- macro: self\n  condition: self and evt.type = open\n"		     /* 1-2 */
+	    "- macro: b\n  condition: evt.type = open\n- macro: a\n  condition: b\n" /* 3-6 */
+	    "- macro: b\n  override: {condition: replace}\n  condition: a\n"	     /* 7-9 */
+	    "- macro: undef\n  condition: nosuch_macro\n"			     /* 10-11 */
+	    "- macro: early\n  condition: evt.type=open and late\n"		     /* 12-13 */
+	    "- macro: late\n  condition: proc.name = x\n"			     /* 14-15 */
+	    "- macro: broken\n  condition: (evt.type = open\n"			     /* 16-17 */
+	    "- macro: user\n  condition: broken\n"				     /* 18-19 */
+	    RULE_HEAD("r1") "  condition: self\n" RULE_HEAD("r2") "  condition: a\n" RULE_HEAD("r3") "  condition: user and undef\n" RULE_HEAD(
+		"r4") "  condition: early\n" RULE_HEAD("good") "  condition: late and evt.type = "
+							       "open\n");
+
+	if (!r)
+		return;
+	CHECK_EQ_INT(r->n_rules, 1);
+	CHECK(rules_loaded_find(r, "good") != NULL);
+	/* one error per macro at fault, none for what uses them */
+	CHECK_EQ_INT(r->coll->msgs.n_errors, 5);
+	CHECK(has_error(r, LOAD_ERR_VALIDATE, 2, 14, "reference loop: 'self' uses itself"));
+	CHECK(has_error(r, LOAD_ERR_VALIDATE, 9, 14, "reference loop: b -> a -> b"));
+	CHECK(has_error(r, LOAD_ERR_VALIDATE, 11, 14, "undefined macro 'nosuch_macro'"));
+	CHECK(has_error(r, LOAD_ERR_VALIDATE, 13, 32,
+			"undefined macro 'late' used in filter (it "
+			"is defined later)"));
+	CHECK(
+	    has_error(r, LOAD_ERR_COMPILE_CONDITION, 17, 30,
+		      "macro 'broken': unbalanced parenthesis: the '(' at 17:14 is never closed"));
+	if (tap_cur_failed)
+		dump_msgs(r->coll);
+	rules_loaded_free(r);
+}
+
+TEST(load_positions_in_the_file)
+{
+	struct rules_loaded *r = load_yaml(
+	    RULE_HEAD("stray") "  condition: evt.type = open)\n"		       /* 1-5 */
+	    RULE_HEAD("unclosed") "  condition: (evt.type = open\n"		       /* 6-10 */
+	    RULE_HEAD("quoted") "  condition: \"evt.type = open and proc.nmae = x\"\n" /* 11-15 */
+	    RULE_HEAD("literal") "  condition: |\n    evt.type = open and\n"	       /* 16-21 */
+				 "      proc.nmae = x\n"			       /* 22 */
+	    RULE_HEAD(
+		"exception") "  condition: evt.type = open\n  exceptions:\n"	       /* 23-28 */
+			     "    - name: e\n      fields: [proc.name, proc.nosuch]\n" /* 29-30 */
+			     "      values: [[a, b]]\n"				       /* 31 */
+			     "- rule: output\n  desc: d\n  priority: INFO\n  condition: evt.type = "
+			     "open\n"					/* 32-35 */
+			     "  output: \"opened by %proc.nosuch\"\n"); /* 36 */
+
+	if (!r)
+		return;
+	CHECK_EQ_INT(r->n_rules, 0);
+	CHECK_EQ_INT(r->coll->msgs.n_errors, 6);
+	CHECK(has_error(r, LOAD_ERR_COMPILE_CONDITION, 5, 29, "has no '('"));
+	CHECK(has_error(r, LOAD_ERR_COMPILE_CONDITION, 10, 30, "the '(' at 10:14 is never"));
+	CHECK(has_error(r, LOAD_ERR_COMPILE_CONDITION, 15, 35, "unknown field 'proc.nmae'"));
+	CHECK(has_error(r, LOAD_ERR_COMPILE_CONDITION, 22, 7, "unknown field 'proc.nmae'"));
+	CHECK(has_error(r, LOAD_ERR_VALIDATE, 30, 27,
+			"rule 'exception': exception 'e': unknown field 'proc.nosuch'"));
+	CHECK(has_error(r, LOAD_ERR_COMPILE_OUTPUT, 36, 23, "unknown field 'proc.nosuch'"));
+	if (tap_cur_failed)
+		dump_msgs(r->coll);
+	rules_loaded_free(r);
 }
 
 /* --- Versions and plugins ---------------------------------------------------------------- */
@@ -1447,9 +1684,15 @@ int main(void)
 	RUN(unused_lists_and_macros);
 	RUN(several_files_in_order);
 	RUN(error_stops_its_file_not_the_next);
+	RUN(finish_after_errors_finishes_every_rule);
+	RUN(positions_of_conditions_outputs_and_appends);
+	RUN(locate_exception_text);
 	RUN(directory_in_name_order);
 	RUN(directory_made_at_run_time);
 	RUN(missing_file_is_a_read_error);
+	RUN(load_compiles_good_rules_despite_collection_errors);
+	RUN(load_macro_errors_once_at_the_macro);
+	RUN(load_positions_in_the_file);
 	RUN(engine_and_plugin_versions);
 	RUN(codes_and_messages);
 	RUN(deep_nesting_is_a_clean_error);
