@@ -37,7 +37,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from saker_harness import Sensor, Tap, skip_all  # noqa: E402
+from saker_harness import Sensor, Tap, sensor_from_argv, skip_all  # noqa: E402
 
 WAIT = 5.0          # seconds to wait for an alert that should come at once
 SLACK_NS = 200_000_000   # clock slack when comparing event times with the test's clock
@@ -1324,16 +1324,7 @@ def user_exists(name):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.stdout.write("Bail out! usage: %s PATH/TO/saker\n" % sys.argv[0])
-        return 2
-    exe = os.path.abspath(sys.argv[1])
-    if not os.access(exe, os.X_OK):
-        sys.stdout.write("Bail out! %s is not an executable\n" % exe)
-        return 2
-    if os.geteuid() != 0:
-        skip_all("not running as root (euid %d): the sensor needs CAP_BPF and CAP_PERFMON, "
-                 "the triggers need root" % os.geteuid())
+    exe = sensor_from_argv("the sensor needs CAP_BPF and CAP_PERFMON, the triggers need root")
     if platform.machine() != "x86_64":
         skip_all("the triggers make raw x86-64 syscalls; this is %s" % platform.machine())
     started = time.monotonic()

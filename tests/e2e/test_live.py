@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from saker_harness import (  # noqa: E402
     Sensor, Tap, SkipCase, absent, dig, ev_is, parse_counters, positive, run_saker,
-    skip_all,
+    sensor_from_argv, skip_all,
 )
 import coverage  # noqa: E402
 
@@ -822,16 +822,7 @@ def t_duration(c, ctx):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.stdout.write("Bail out! usage: %s PATH/TO/saker\n" % sys.argv[0])
-        return 2
-    exe = os.path.abspath(sys.argv[1])
-    if not os.access(exe, os.X_OK):
-        sys.stdout.write("Bail out! %s is not an executable\n" % exe)
-        return 2
-    if os.geteuid() != 0:
-        skip_all("not running as root (euid %d): the sensor needs CAP_BPF and CAP_PERFMON"
-                 % os.geteuid())
+    exe = sensor_from_argv()
 
     started = time.monotonic()
     ctx = Ctx(exe)

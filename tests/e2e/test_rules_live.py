@@ -34,12 +34,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from saker_harness import Check, Sensor, Tap, SkipCase, skip_all  # noqa: E402
+from saker_harness import Sensor, Tap, SkipCase, sensor_from_argv, skip_all  # noqa: E402
 
 SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STABLE_RULES = os.environ.get("SAKER_FALCO_RULES") or os.path.normpath(
@@ -78,33 +77,10 @@ def tool(name):
 
 
 class RTap(Tap):
-    """Tap whose cases may be known saker bugs: a failing one is "not ok # TODO"."""
+    """Tap whose cases may be known saker bugs (KNOWN_BUGS): a failing one is TODO."""
 
     def case(self, name, fn, *args, **kwargs):
-        todo = KNOWN_BUGS.get(name)
-        if todo is None:
-            return Tap.case(self, name, fn, *args, **kwargs)
-        c = Check()
-        ret = None
-        try:
-            ret = fn(c, *args, **kwargs)
-        except SkipCase as e:
-            self.report(name, skip=str(e), notes=c.notes)
-            return None
-        except Exception:  # noqa: BLE001
-            c.fail("exception:\n" + traceback.format_exc().rstrip())
-        self.n += 1
-        for note in c.notes:
-            self.diag(note)
-        if c.problems:
-            for p in c.problems:
-                self.diag(p)
-            self.out.write("not ok %d - %s # TODO %s\n" % (self.n, name, todo))
-        else:
-            self.diag("known bug no longer seen (remove it from KNOWN_BUGS?): " + todo)
-            self.out.write("ok %d - %s\n" % (self.n, name))
-        self.out.flush()
-        return ret
+        return Tap.case(self, name, fn, *args, todo=KNOWN_BUGS.get(name), **kwargs)
 
 
 # ---------------------------------------------------------------------------- the sensors
@@ -1553,16 +1529,7 @@ def sensor_end(c, s):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.stdout.write("Bail out! usage: %s PATH/TO/saker\n" % sys.argv[0])
-        return 2
-    exe = os.path.abspath(sys.argv[1])
-    if not os.access(exe, os.X_OK):
-        sys.stdout.write("Bail out! %s is not an executable\n" % exe)
-        return 2
-    if os.geteuid() != 0:
-        skip_all("not running as root (euid %d): the sensor needs CAP_BPF and CAP_PERFMON, "
-                 "the triggers need root" % os.geteuid())
+    exe = sensor_from_argv("the sensor needs CAP_BPF and CAP_PERFMON, the triggers need root")
 
     started = time.monotonic()
     tap = RTap()
