@@ -268,9 +268,34 @@ exec "$@"
 '''
 
 
+_sandbox_ok = None
+
+
+def sandbox_possible(ctx):
+    """Whether a private mount namespace can be made (not in a chroot whose root is no mount
+    point, where unshare cannot make the root's propagation private)."""
+    global _sandbox_ok
+    if _sandbox_ok is None:
+        r = subprocess.run([tool("unshare"), "--mount", "--propagation", "private", "true"],
+                           capture_output=True, timeout=10)
+        _sandbox_ok = r.returncode == 0
+    return _sandbox_ok
+
+
+def userns_possible(ctx, tok):
+    """A case's setup: skip where no user namespace can be made (a chroot)."""
+    r = subprocess.run([tool("unshare"), "--user", "true"], capture_output=True, timeout=10)
+    if r.returncode != 0:
+        raise SkipCase("cannot create a user namespace here (a chroot?): %s" %
+                       r.stderr.decode("utf-8", "replace").strip())
+
+
 def run(ctx, argv, sandbox=False, timeout=30, **kw):
     """Runs argv to completion (optionally in the sandbox); (pid, rc, stdout, stderr)."""
     if sandbox:
+        if not sandbox_possible(ctx):
+            raise SkipCase("no private mount namespace here (the root is not a mount point: "
+                           "a chroot?): the trigger would write the real /etc and /var/log")
         scratch = tempfile.mkdtemp(prefix="sbx-", dir=ctx.work)
         argv = [tool("unshare"), "--mount", "--propagation", "private", tool("sh"),
                 ctx.sandbox, scratch] + list(argv)
@@ -1071,8 +1096,8 @@ def default_cases(ctx):
             "fd.name": "/etc/passwd"}), sandbox=True))
     add("User namespace created by unexpected program", simple(
         "User namespace created by unexpected program", "Notice",
-        lambda ctx, tok, d: [T("unshare"), "--user", T("true"), tok],
-        lambda ctx, tok, d, argv, pid: dict(direct(ctx, argv, pid), **{
+        lambda ctx, tok, d: [T("unshare"), "--user", T("true"), tok], setup=userns_possible,
+        fields_fn=lambda ctx, tok, d, argv, pid: dict(direct(ctx, argv, pid), **{
             "evt.type": "unshare", "evt.arg.flags": flag("CLONE_NEWUSER")})))
     add("Ptrace attach to another process", d_ptrace,
         "Ptrace attach to another process + Ptrace write into another process",
