@@ -262,22 +262,49 @@ static bool open_flags(const struct extract_ctx *c, uint64_t *flags, uint64_t *m
 	}
 }
 
-static int ex_evt_is_open(struct extract_ctx *c, const struct vm_field *f, struct vm_value *out)
+/* evt.is_open_read, _write, _create, _exec: false for anything but an open-family exit. */
+static int ex_evt_is_open_read(struct extract_ctx *c, const struct vm_field *f,
+			       struct vm_value *out)
 {
-	const char *which = f->def->name + strlen("evt.is_open_");
 	uint64_t flags, mode;
-	unsigned acc;
 
+	(void)f;
 	if (!open_flags(c, &flags, &mode))
 		return v_bool(out, false);
-	acc = flags & O_ACCMODE;
-	if (!strcmp(which, "read"))
-		return v_bool(out, acc == O_RDONLY || acc == O_RDWR);
-	if (!strcmp(which, "write"))
-		return v_bool(out, acc == O_WRONLY || acc == O_RDWR);
-	if (!strcmp(which, "create"))
-		return v_bool(out, (flags & O_CREAT) != 0);
-	/* exec: created with an execute bit */
+	return v_bool(out, (flags & O_ACCMODE) == O_RDONLY || (flags & O_ACCMODE) == O_RDWR);
+}
+
+static int ex_evt_is_open_write(struct extract_ctx *c, const struct vm_field *f,
+				struct vm_value *out)
+{
+	uint64_t flags, mode;
+
+	(void)f;
+	if (!open_flags(c, &flags, &mode))
+		return v_bool(out, false);
+	return v_bool(out, (flags & O_ACCMODE) == O_WRONLY || (flags & O_ACCMODE) == O_RDWR);
+}
+
+static int ex_evt_is_open_create(struct extract_ctx *c, const struct vm_field *f,
+				 struct vm_value *out)
+{
+	uint64_t flags, mode;
+
+	(void)f;
+	if (!open_flags(c, &flags, &mode))
+		return v_bool(out, false);
+	return v_bool(out, (flags & O_CREAT) != 0);
+}
+
+/* created with an execute bit */
+static int ex_evt_is_open_exec(struct extract_ctx *c, const struct vm_field *f,
+			       struct vm_value *out)
+{
+	uint64_t flags, mode;
+
+	(void)f;
+	if (!open_flags(c, &flags, &mode))
+		return v_bool(out, false);
 	return v_bool(out, (flags & O_CREAT) && (mode & 0111));
 }
 
@@ -430,10 +457,10 @@ static const struct extractor extractors[] = {
     {"evt.res", ex_evt_res},
     {"evt.rawres", ex_evt_rawres},
     {"evt.failed", ex_evt_failed},
-    {"evt.is_open_read", ex_evt_is_open},
-    {"evt.is_open_write", ex_evt_is_open},
-    {"evt.is_open_exec", ex_evt_is_open},
-    {"evt.is_open_create", ex_evt_is_open},
+    {"evt.is_open_read", ex_evt_is_open_read},
+    {"evt.is_open_write", ex_evt_is_open_write},
+    {"evt.is_open_exec", ex_evt_is_open_exec},
+    {"evt.is_open_create", ex_evt_is_open_create},
     {"evt.buffer", ex_missing}, /* I/O buffers are not captured */
     {"evt.buflen", ex_missing},
     {"evt.category", ex_evt_category},

@@ -600,6 +600,23 @@ static int ex_thread_caps(struct extract_ctx *c, const struct vm_field *f, struc
 
 /* ---- user.*, group.* ---- */
 
+static int ex_user_name(struct extract_ctx *c, const struct vm_field *f, struct vm_value *out)
+{
+	const struct user_entry *u;
+
+	(void)f;
+	PROC_OR_MISSING(p);
+	u = evctx_user(c->ec, p->uid);
+	return u ? v_cstr(out, u->name) : MISSING;
+}
+
+static int ex_user_uid(struct extract_ctx *c, const struct vm_field *f, struct vm_value *out)
+{
+	(void)f;
+	PROC_OR_MISSING(p);
+	return v_uint(out, p->uid);
+}
+
 static int ex_user(struct extract_ctx *c, const struct vm_field *f, struct vm_value *out)
 {
 	const char *which = f->def->name + strlen("user.");
@@ -658,37 +675,70 @@ static int ex_fd_type(struct extract_ctx *c, const struct vm_field *f, struct vm
 {
 	const struct fdinfo *fi = cur_fd(c);
 
-	if (!fi)
-		return MISSING;
-	if (!strcmp(f->def->name, "fd.typechar")) {
-		char *s = arena_alloc(&c->arena, 2);
+	(void)f;
+	return fi ? v_cstr(out, fd_type_name((enum fd_type)fi->type)) : MISSING;
+}
 
-		s[0] = fd_type_char((enum fd_type)fi->type);
-		s[1] = 0;
-		return v_str(out, s, 1);
-	}
-	return v_cstr(out, fd_type_name((enum fd_type)fi->type));
+static int ex_fd_typechar(struct extract_ctx *c, const struct vm_field *f, struct vm_value *out)
+{
+	/* one static string per type: no allocation per event */
+	static char chars[FD_NTYPES][2];
+	const struct fdinfo *fi = cur_fd(c);
+
+	(void)f;
+	if (!fi || fi->type >= FD_NTYPES)
+		return MISSING;
+	if (!chars[fi->type][0])
+		chars[fi->type][0] = fd_type_char((enum fd_type)fi->type);
+	return v_str(out, chars[fi->type], 1);
 }
 
 static int ex_fd_name(struct extract_ctx *c, const struct vm_field *f, struct vm_value *out)
 {
 	const struct fdinfo *fi = cur_fd(c);
-	const char *which = f->def->name + strlen("fd.");
-	size_t dlen;
-	const char *base;
 
+	(void)f;
+	return fi ? v_cstr(out, fi->name) : MISSING;
+}
+
+static int ex_fd_nameraw(struct extract_ctx *c, const struct vm_field *f, struct vm_value *out)
+{
+	const struct fdinfo *fi = cur_fd(c);
+
+	(void)f;
 	if (!fi)
 		return MISSING;
-	if (!strcmp(which, "name"))
-		return v_cstr(out, fi->name);
-	if (!strcmp(which, "nameraw"))
-		return v_cstr(out, fi->nameraw ? fi->nameraw : fi->name);
-	if (fi->type != FD_FILE && fi->type != FD_DIRECTORY)
+	return v_cstr(out, fi->nameraw ? fi->nameraw : fi->name);
+}
+
+/* fd.directory and fd.filename: files and directories only. */
+static const char *fd_path_split(const struct extract_ctx *c, size_t *dir_len)
+{
+	const struct fdinfo *fi = cur_fd(c);
+
+	if (!fi || (fi->type != FD_FILE && fi->type != FD_DIRECTORY))
+		return NULL;
+	return path_split(fi->name, strlen(fi->name), dir_len);
+}
+
+static int ex_fd_directory(struct extract_ctx *c, const struct vm_field *f,
+			   struct vm_value *out)
+{
+	size_t dlen;
+
+	(void)f;
+	if (!fd_path_split(c, &dlen))
 		return MISSING;
-	base = path_split(fi->name, strlen(fi->name), &dlen);
-	if (!strcmp(which, "directory"))
-		return v_str(out, fi->name, dlen);
-	return v_cstr(out, base); /* filename */
+	return v_str(out, cur_fd(c)->name, dlen);
+}
+
+static int ex_fd_filename(struct extract_ctx *c, const struct vm_field *f, struct vm_value *out)
+{
+	size_t dlen;
+	const char *base = fd_path_split(c, &dlen);
+
+	(void)f;
+	return base ? v_cstr(out, base) : MISSING;
 }
 
 static int ex_fd_types(struct extract_ctx *c, const struct vm_field *f, struct vm_value *out)
@@ -964,8 +1014,8 @@ const struct extractor extract_state_table[] = {
     {"thread.cap_effective", ex_thread_caps},
     {"thread.cap_permitted", ex_thread_caps},
     {"thread.cap_inheritable", ex_thread_caps},
-    {"user.uid", ex_user},
-    {"user.name", ex_user},
+    {"user.uid", ex_user_uid},
+    {"user.name", ex_user_name},
     {"user.homedir", ex_user},
     {"user.shell", ex_user},
     {"user.loginuid", ex_user},
@@ -974,11 +1024,11 @@ const struct extractor extract_state_table[] = {
     {"group.name", ex_group},
     {"fd.num", ex_fd_num},
     {"fd.type", ex_fd_type},
-    {"fd.typechar", ex_fd_type},
+    {"fd.typechar", ex_fd_typechar},
     {"fd.name", ex_fd_name},
-    {"fd.nameraw", ex_fd_name},
-    {"fd.directory", ex_fd_name},
-    {"fd.filename", ex_fd_name},
+    {"fd.nameraw", ex_fd_nameraw},
+    {"fd.directory", ex_fd_directory},
+    {"fd.filename", ex_fd_filename},
     {"fd.types", ex_fd_types},
     {"fd.ip", ex_fd_addr},
     {"fd.cip", ex_fd_addr},
