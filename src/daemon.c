@@ -31,6 +31,9 @@ struct daemon {
 	uint64_t lines_out;
 
 	/* rules */
+	const struct config *cfg;      /* the running configuration (replaced on reload) */
+	struct config *cfg_owned;      /* a reloaded one, freed with the daemon */
+	struct rules_loaded *rules_owned; /* reloaded rules, freed with the daemon */
 	struct ruleset *rs;
 	struct extract_env xenv;
 	struct extract_ctx xc;
@@ -74,7 +77,7 @@ static void evaluate(struct daemon *d, const struct event *ev, const struct evct
 		return;
 	extract_begin(&d->xc, ev, cx, d->evt_num);
 	src = extract_src(&d->xc);
-	ruleset_eval(d->rs, (unsigned)code, &src, d->o->cfg->rule_matching == RULE_MATCHING_ALL,
+	ruleset_eval(d->rs, (unsigned)code, &src, d->cfg->rule_matching == RULE_MATCHING_ALL,
 		     on_match, d);
 }
 
@@ -198,6 +201,75 @@ enum {
 	TAG_STATS
 };
 
+static void set_alert_opts(struct daemon *d, const struct config *c)
+{
+	d->aopts = (struct alert_opts){
+	    .json = c->json_output,
+	    .include_output = c->json_include_output,
+	    .include_message = c->json_include_message,
+	    .include_output_fields = c->json_include_fields,
+	    .include_tags = c->json_include_tags,
+	    .time_iso = c->time_iso,
+	    .hostname = d->xenv.hostname,
+	};
+}
+
+/* SIGHUP: the configuration and rules read again and swapped in between two events, so
+ * detection has no gap; anything wrong and the running ones stay. */
+static void reload(struct daemon *d)
+{
+	struct config *nc = NULL;
+	struct rules_loaded *nr = NULL;
+	struct ruleset *nrs = NULL;
+	uint64_t rules_bm[SK_BITMAP_WORDS], bm[SK_BITMAP_WORDS];
+	unsigned nsys;
+
+	if (!d->o->reload) {
+		log_info("SIGHUP: nothing to reload");
+		return;
+	}
+	if (d->o->reload(d->o->reload_ctx, &nc, &nr)) {
+		log_error("SIGHUP: the new configuration or rules were refused (see above); the "
+			  "running ones stay");
+		return;
+	}
+	memset(rules_bm, 0, sizeof(rules_bm));
+	if (nr) {
+		nrs = ruleset_build_prio(nr, (enum rules_priority)nc->priority);
+		if (!nrs) {
+			log_error("SIGHUP: out of memory; the running rules stay");
+			rules_loaded_free(nr);
+			config_free(nc);
+			free(nc);
+			return;
+		}
+		ruleset_syscalls(nrs, rules_bm);
+	}
+	if (nc->ringbuf_size_mb != d->cfg->ringbuf_size_mb || nc->attach != d->cfg->attach ||
+	    nc->proc_table_size != d->cfg->proc_table_size ||
+	    nc->drain_interval_ms != d->cfg->drain_interval_ms)
+		log_warn("SIGHUP: changes to engine.* and state.proc_table_size take effect at "
+			 "the next start");
+
+	/* the swap: the next event runs the new rules */
+	ruleset_free(d->rs);
+	d->rs = nrs;
+	rules_loaded_free(d->rules_owned);
+	d->rules_owned = nr;
+	d->cfg = nc;
+	if (d->cfg_owned) {
+		config_free(d->cfg_owned);
+		free(d->cfg_owned);
+	}
+	d->cfg_owned = nc;
+	set_alert_opts(d, nc);
+
+	nsys = syscall_set_build(bm, nc, rules_bm, d->o->dump);
+	loader_set_bitmap(&d->ld, bm);
+	log_info("SIGHUP: reloaded: %u rules active, capturing %u syscalls",
+		 d->rs ? ruleset_n_rules(d->rs) : 0, nsys);
+}
+
 int daemon_run(const struct daemon_opts *o)
 {
 	struct daemon d = {.o = o, .line = STRBUF_INIT};
@@ -211,6 +283,11 @@ int daemon_run(const struct daemon_opts *o)
 	struct loader_opts lo;
 
 	time_sync();
+	d.cfg = c;
+	d.xenv.hostname = alert_hostname();
+	d.xenv.start_boot_ns = time_boot_now();
+	d.xc.env = &d.xenv;
+	set_alert_opts(&d, c);
 	memset(rules_bm, 0, sizeof(rules_bm));
 	if (o->rules) {
 		d.rs = ruleset_build_prio(o->rules, (enum rules_priority)c->priority);
@@ -219,18 +296,6 @@ int daemon_run(const struct daemon_opts *o)
 			return 1;
 		}
 		ruleset_syscalls(d.rs, rules_bm);
-		d.xenv.hostname = alert_hostname();
-		d.xenv.start_boot_ns = time_boot_now();
-		d.xc.env = &d.xenv;
-		d.aopts = (struct alert_opts){
-		    .json = c->json_output,
-		    .include_output = c->json_include_output,
-		    .include_message = c->json_include_message,
-		    .include_output_fields = c->json_include_fields,
-		    .include_tags = c->json_include_tags,
-		    .time_iso = c->time_iso,
-		    .hostname = d.xenv.hostname,
-		};
 	}
 	/* What the kernel lets through: the rules' syscalls and the state set, nothing else
 	 * (spec g). */
@@ -324,7 +389,7 @@ int daemon_run(const struct daemon_opts *o)
 
 				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo == SIGHUP) {
-						log_info("SIGHUP: nothing to reload yet");
+						reload(&d);
 						continue;
 					}
 					log_info("signal %u: stopping", si.ssi_signo);
@@ -367,6 +432,11 @@ out:
 	loader_stop(&d.ld);
 	state_free(d.state);
 	ruleset_free(d.rs);
+	rules_loaded_free(d.rules_owned);
+	if (d.cfg_owned) {
+		config_free(d.cfg_owned);
+		free(d.cfg_owned);
+	}
 	extract_release(&d.xc);
 	sb_release(&d.line);
 	return rc;

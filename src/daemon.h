@@ -17,6 +17,11 @@ struct daemon_opts {
 	bool unbuffered;     /* flush stdout after every line */
 	unsigned duration_s; /* -M: stop after this long (0: run until a signal) */
 	const struct rules_loaded *rules; /* evaluated on every event; NULL: none */
+	/* SIGHUP: reads the configuration and rules again. Returns 0 with a new config and
+	 * rules (both owned by the daemon from then on; rules NULL: none), or -1 after logging
+	 * why the new ones were refused (the running ones stay). NULL: SIGHUP is ignored. */
+	int (*reload)(void *ctx, struct config **cfg, struct rules_loaded **rules);
+	void *reload_ctx;
 };
 
 /* Runs until SIGINT/SIGTERM or the deadline. Returns the process exit code. */

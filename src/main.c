@@ -292,6 +292,76 @@ static struct rules_loaded *load_for_daemon(const char *const *paths, size_t n)
 	return r;
 }
 
+/* What SIGHUP reads again: the same config file, -o overrides and -r paths as at start. */
+struct reload_ctx {
+	const char *config_path;
+	const char *const *overrides;
+	int n_overrides;
+	const char *const *rules_paths; /* -r: replaces rules_files */
+	size_t n_rules_paths;
+};
+
+/* The daemon's reload callback: a new configuration and rules, or -1 when either has an
+ * error (every message logged), so the running ones stay. Unlike at start, a ruleset with any
+ * error is refused as a whole: a reload must not silently drop rules that were running. */
+static int reload_config_and_rules(void *ctx, struct config **out_cfg, struct rules_loaded **out)
+{
+	const struct reload_ctx *rc = ctx;
+	struct config *c = calloc(1, sizeof(*c));
+	struct rules_loaded *r = NULL;
+	const char *const *paths;
+	size_t n;
+
+	*out_cfg = NULL;
+	*out = NULL;
+	if (!c) {
+		log_error("out of memory");
+		return -1;
+	}
+	config_defaults(c);
+	if (rc->config_path && config_load_file(c, rc->config_path))
+		goto fail;
+	for (int i = 0; i < rc->n_overrides; i++)
+		if (config_apply_override(c, rc->overrides[i]))
+			goto fail;
+	paths = rc->n_rules_paths ? rc->rules_paths : (const char *const *)c->rules_files.v;
+	n = rc->n_rules_paths ? rc->n_rules_paths : c->rules_files.n;
+	if (n) {
+		struct strbuf sb = STRBUF_INIT;
+
+		r = rules_load(paths, n);
+		if (!r) {
+			log_error("out of memory");
+			goto fail;
+		}
+		for (size_t j = 0; j < r->coll->msgs.n; j++) {
+			const struct load_msg *m = &r->coll->msgs.v[j];
+
+			sb_reset(&sb);
+			load_msg_format(m, false, &sb);
+			while (sb.len && sb.buf[sb.len - 1] == '\n')
+				sb.buf[--sb.len] = 0;
+			if (m->severity == LOAD_SEV_ERROR)
+				log_error("%s", sb.buf);
+			else
+				log_warn("%s", sb.buf);
+		}
+		sb_release(&sb);
+		if (r->coll->msgs.n_errors) {
+			log_error("SIGHUP: %zu errors in the new rules", r->coll->msgs.n_errors);
+			rules_loaded_free(r);
+			goto fail;
+		}
+	}
+	*out_cfg = c;
+	*out = r;
+	return 0;
+fail:
+	config_free(c);
+	free(c);
+	return -1;
+}
+
 /* --explain-rule NAME: the rule's checked condition and its compiled program. */
 static int explain_rule(const char *const *paths, size_t n, const char *name)
 {
@@ -364,7 +434,7 @@ int main(int argc, char **argv)
 	};
 	struct config cfg;
 	struct daemon_opts dopts = {.dump = false, .dump_format = DUMP_TEXT};
-	bool dump_set = false;
+	bool dump_set = false, explicit_rules = false;
 	struct rules_loaded *loaded = NULL;
 	const char *config_path = NULL;
 	int n_overrides = 0, opt, verbose = 0, rc;
@@ -485,10 +555,10 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n_overrides; i++)
 		if (config_apply_override(&cfg, overrides[i]))
 			exit(2);
-	free(overrides);
 	log_set_level(verbose ? SK_LOG_DEBUG : (enum sk_log_level)cfg.log_level);
 	log_install_libbpf();
 	/* -r replaces rules_files entirely (spec f). */
+	explicit_rules = n_rules_paths > 0;
 	if (!n_rules_paths && !n_validate) {
 		for (size_t i = 0; i < cfg.rules_files.n; i++)
 			rules_paths[n_rules_paths++] = cfg.rules_files.v[i];
@@ -517,6 +587,17 @@ int main(int argc, char **argv)
 		dopts.dump = loaded == NULL;
 	dopts.cfg = &cfg;
 	dopts.rules = loaded;
+	{
+		static struct reload_ctx rctx;
+
+		rctx.config_path = config_path;
+		rctx.overrides = overrides;
+		rctx.n_overrides = n_overrides;
+		rctx.rules_paths = explicit_rules ? rules_paths : NULL;
+		rctx.n_rules_paths = explicit_rules ? n_rules_paths : 0;
+		dopts.reload = reload_config_and_rules;
+		dopts.reload_ctx = &rctx;
+	}
 	rc = daemon_run(&dopts);
 	rules_loaded_free(loaded);
 	config_free(&cfg);
