@@ -132,7 +132,9 @@ class Ctx:
             argv = f.read().rstrip(b"\0").split(b"\0")
         self.cmdline = " ".join([self.comm] + [a.decode("utf-8", "replace") for a in argv[1:]])
         self.loginuid = read_loginuid("self")
-        self.run = uuid.uuid4().hex[:8]
+        # starts with a letter: a token like "-0c..." would read as a benign "-0" signal
+        # argument to the kill rule's exceptions
+        self.run = "r" + uuid.uuid4().hex[:7]
         self._n = 0
         # Scratch in /tmp; programs the rules look for by name outside the temporary
         # directories (else "Program executed from temporary directory" would match first).
