@@ -226,9 +226,10 @@ int main(int argc, char **argv)
 
 			for (int k = 0; k < 200000; k++)
 				ruleset_eval(rs, ev[i].code, &src, false, NULL, NULL);
-			printf("  event %zu (%s, %u rules): %.0f ns\n", i,
+			printf("  event %zu (%s, %u rules, %u prefiltered): %.0f ns\n", i,
 			       syscall_name(ev[i].code) ? syscall_name(ev[i].code) : "?",
-			       ruleset_bucket_size(rs, ev[i].code), (now_s() - e0) * 1e9 / 200000);
+			       ruleset_bucket_size(rs, ev[i].code),
+			       ruleset_prefiltered(rs, ev[i].code), (now_s() - e0) * 1e9 / 200000);
 		}
 	}
 	printf("eval %s: %zu rules, %llu events in %.2f s: %.2f M events/s on one core "

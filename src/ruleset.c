@@ -20,9 +20,35 @@ struct prog_ids {
 	struct vm_memo_ids ids;
 };
 
+/*
+ * A prefilter: one field (fd.name, proc.name...) that several rules of a bucket test, each
+ * in a required check (a leading conjunct) of the form "startswith X", "startswith anyof
+ * (...)", "= X" or "in (...)". One walk of the field's value through a trie of every
+ * rule's strings tells which of those checks hold; the rules whose check fails are
+ * decided without running. With our default ruleset about 20 of the 27 rules on openat end
+ * in such a test of fd.name.
+ */
+struct pf_node {
+	uint32_t child, sibling;
+	uint64_t prefix; /* members with a startswith string ending here */
+	uint64_t exact;	 /* members with an =/in string ending here */
+	unsigned char c;
+};
+
+struct prefilter {
+	struct vm_field field; /* as the first member's program names it */
+	unsigned field_id;     /* the memo's id of the field */
+	uint64_t members;      /* bucket entries (bit i: entry i) this prefilter decides */
+	uint64_t empty_prefix; /* members with "" among their startswith strings */
+	struct pf_node *n;     /* n[0]: the root */
+	size_t nn, cap;
+};
+
 struct bucket {
 	struct entry *e;
 	unsigned n, cap;
+	struct prefilter *pf;
+	unsigned npf;
 };
 
 struct ruleset {
@@ -278,6 +304,181 @@ out:
 	return rc;
 }
 
+static uint32_t pf_node_add(struct prefilter *pf, unsigned char ch)
+{
+	if (pf->nn == pf->cap) {
+		size_t cap = pf->cap ? pf->cap * 2 : 64;
+		struct pf_node *v = realloc(pf->n, cap * sizeof(*v));
+
+		if (!v)
+			return UINT32_MAX;
+		pf->n = v;
+		pf->cap = cap;
+	}
+	memset(&pf->n[pf->nn], 0, sizeof(pf->n[0]));
+	pf->n[pf->nn].c = ch;
+	return (uint32_t)pf->nn++;
+}
+
+/* Adds string s for member bit (exact: an =/in string, else a startswith prefix). */
+static int pf_add(struct prefilter *pf, const char *s, size_t len, uint64_t bit, bool exact)
+{
+	uint32_t cur = 0;
+
+	if (!len && !exact) {
+		pf->empty_prefix |= bit;
+		return 0;
+	}
+	for (size_t k = 0; k < len; k++) {
+		unsigned char ch = (unsigned char)s[k];
+		uint32_t x = pf->n[cur].child, prev = 0;
+
+		while (x && pf->n[x].c != ch) {
+			prev = x;
+			x = pf->n[x].sibling;
+		}
+		if (!x) {
+			x = pf_node_add(pf, ch);
+			if (x == UINT32_MAX)
+				return -1;
+			if (prev)
+				pf->n[prev].sibling = x;
+			else
+				pf->n[cur].child = x;
+		}
+		cur = x;
+	}
+	if (exact)
+		pf->n[cur].exact |= bit;
+	else
+		pf->n[cur].prefix |= bit;
+	return 0;
+}
+
+/* The members of pf whose check holds for the value s. */
+static uint64_t pf_pass(const struct prefilter *pf, const char *s, size_t len)
+{
+	uint64_t pass = pf->empty_prefix;
+	uint32_t cur = 0;
+
+	for (size_t k = 0; k < len; k++) {
+		uint32_t x = pf->n[cur].child;
+
+		while (x && pf->n[x].c != (unsigned char)s[k])
+			x = pf->n[x].sibling;
+		if (!x)
+			return pass;
+		pass |= pf->n[x].prefix;
+		cur = x;
+	}
+	return pass | pf->n[cur].exact;
+}
+
+/* The required check of entry e that a prefilter can decide: its first leading conjunct
+ * that tests a plain field against string constants with startswith, = or in. */
+static const struct vm_insn *pf_check(const struct entry *e)
+{
+	const struct vm_prog *p = e->prog;
+
+	for (size_t k = 0; k < p->n_insns; k++) {
+		const struct vm_insn *in = &p->insns[k];
+		const struct vm_const *kc;
+		enum cond_op op;
+		enum cond_mod mod;
+
+		if (in->op != VM_OP_CMP_JF || p->insns[in->target].op != VM_OP_REJECT)
+			return NULL; /* past the leading conjuncts */
+		op = VM_CMP_OP(in->cmp);
+		mod = VM_CMP_MOD(in->cmp);
+		kc = &p->consts[in->k];
+		if (!p->slots[in->slot].is_field || p->slots[in->slot].is_list ||
+		    !e->ids->field[in->slot])
+			continue;
+		if (op == COND_OP_STARTSWITH && (mod == COND_MOD_NONE || mod == COND_MOD_ANYOF))
+			;
+		else if ((op == COND_OP_EQ || op == COND_OP_EQEQ) && mod == COND_MOD_NONE)
+			;
+		else if (op == COND_OP_IN && mod == COND_MOD_NONE && kc->kind == VM_K_SET)
+			;
+		else
+			continue;
+		if (kc->kind == VM_K_VALUE ? kc->v.kind != VM_V_STR
+					   : kc->kind != VM_K_SET || kc->v.kind != VM_V_LIST)
+			continue;
+		if (kc->kind == VM_K_SET)
+			for (size_t i = 0; i < kc->v.list.n; i++)
+				if (kc->v.list.items[i].kind != VM_V_STR)
+					goto next;
+		return in;
+next:;
+	}
+	return NULL;
+}
+
+/* Groups the bucket's entries by the field of their decidable check; a field that three or
+ * more of the first 64 entries test gets a prefilter. */
+static int build_prefilters(struct bucket *b)
+{
+	unsigned n = b->n < 64 ? b->n : 64;
+	const struct vm_insn *chk[64];
+	bool done[64] = {false};
+
+	for (unsigned i = 0; i < n; i++)
+		chk[i] = pf_check(&b->e[i]);
+	for (unsigned i = 0; i < n; i++) {
+		const struct vm_prog *pi = b->e[i].prog;
+		unsigned id, count = 0;
+		struct prefilter pf;
+
+		if (!chk[i] || done[i])
+			continue;
+		id = b->e[i].ids->field[chk[i]->slot];
+		for (unsigned j = i; j < n; j++)
+			if (chk[j] && !done[j] && b->e[j].ids->field[chk[j]->slot] == id)
+				count++;
+		if (count < 3)
+			continue;
+		memset(&pf, 0, sizeof(pf));
+		pf.field = pi->slots[chk[i]->slot].field;
+		pf.field_id = id;
+		if (pf_node_add(&pf, 0) == UINT32_MAX)
+			return -1;
+		for (unsigned j = i; j < n; j++) {
+			const struct vm_const *kc;
+			bool exact;
+			int rc = 0;
+
+			if (!chk[j] || done[j] || b->e[j].ids->field[chk[j]->slot] != id)
+				continue;
+			done[j] = true;
+			pf.members |= 1ull << j;
+			kc = &b->e[j].prog->consts[chk[j]->k];
+			exact = VM_CMP_OP(chk[j]->cmp) != COND_OP_STARTSWITH;
+			if (kc->kind == VM_K_VALUE)
+				rc = pf_add(&pf, kc->v.str.s, kc->v.str.len, 1ull << j, exact);
+			else
+				for (size_t k = 0; k < kc->v.list.n && !rc; k++)
+					rc = pf_add(&pf, kc->v.list.items[k].str.s,
+						    kc->v.list.items[k].str.len, 1ull << j, exact);
+			if (rc) {
+				free(pf.n);
+				return -1;
+			}
+		}
+		{
+			struct prefilter *v = realloc(b->pf, (b->npf + 1) * sizeof(*v));
+
+			if (!v) {
+				free(pf.n);
+				return -1;
+			}
+			b->pf = v;
+			b->pf[b->npf++] = pf;
+		}
+	}
+	return 0;
+}
+
 struct ruleset *ruleset_build_prio(const struct rules_loaded *r, enum rules_priority least)
 {
 	struct ruleset *rs = calloc(1, sizeof(*rs));
@@ -312,6 +513,9 @@ struct ruleset *ruleset_build_prio(const struct rules_loaded *r, enum rules_prio
 	vars = NULL;
 	if (number_programs(rs))
 		goto oom;
+	for (unsigned c = 0; c < EVT_CODES; c++)
+		if (rs->buckets[c].n >= 3 && build_prefilters(&rs->buckets[c]))
+			goto oom;
 	return rs;
 oom:
 	free(vars);
@@ -323,8 +527,12 @@ void ruleset_free(struct ruleset *rs)
 {
 	if (!rs)
 		return;
-	for (unsigned c = 0; c < EVT_CODES; c++)
+	for (unsigned c = 0; c < EVT_CODES; c++) {
 		free(rs->buckets[c].e);
+		for (unsigned k = 0; k < rs->buckets[c].npf; k++)
+			free(rs->buckets[c].pf[k].n);
+		free(rs->buckets[c].pf);
+	}
 	for (size_t i = 0; i < rs->n_progs; i++)
 		vm_prog_free(rs->progs[i]);
 	free(rs->progs);
@@ -344,14 +552,28 @@ unsigned ruleset_eval(struct ruleset *rs, unsigned code, const struct vm_fieldsr
 {
 	const struct bucket *b;
 	unsigned matches = 0;
+	uint64_t skip = 0;
 
 	if (code >= EVT_CODES)
 		return 0;
 	b = &rs->buckets[code];
 	vm_memo_next(rs->memo);
-	for (unsigned i = 0; i < b->n; i++) {
-		int known = vm_memo_prefix(rs->memo, b->e[i].ids);
+	for (unsigned k = 0; k < b->npf; k++) {
+		const struct prefilter *pf = &b->pf[k];
+		const struct vm_value *v = vm_memo_field(rs->memo, pf->field_id, &pf->field, src);
 
+		if (!v)
+			skip |= pf->members; /* a check on a missing value is false */
+		else if (v->kind == VM_V_STR)
+			skip |= pf->members & ~pf_pass(pf, v->str.s, v->str.len);
+		/* any other kind (an "any of" list): let the programs decide */
+	}
+	for (unsigned i = 0; i < b->n; i++) {
+		int known;
+
+		if (i < 64 && (skip >> i & 1))
+			continue;
+		known = vm_memo_prefix(rs->memo, b->e[i].ids);
 		if (known < 0 || vm_eval_memo_from(b->e[i].prog, src, b->e[i].ids, rs->memo,
 						   (size_t)known) != 1)
 			continue;
@@ -362,6 +584,17 @@ unsigned ruleset_eval(struct ruleset *rs, unsigned code, const struct vm_fieldsr
 			break;
 	}
 	return matches;
+}
+
+unsigned ruleset_prefiltered(const struct ruleset *rs, unsigned code)
+{
+	unsigned n = 0;
+
+	if (code >= EVT_CODES)
+		return 0;
+	for (unsigned k = 0; k < rs->buckets[code].npf; k++)
+		n += (unsigned)__builtin_popcountll(rs->buckets[code].pf[k].members);
+	return n;
 }
 
 const struct vm_prog *ruleset_prog(const struct ruleset *rs, unsigned code, const char *rule)

@@ -36,6 +36,9 @@ unsigned ruleset_eval(struct ruleset *rs, unsigned code, const struct vm_fieldsr
  * checks folded away, see specialize.h), or NULL when it is not filed under code. */
 const struct vm_prog *ruleset_prog(const struct ruleset *rs, unsigned code, const char *rule);
 
+/* How many of the rules filed under code a prefilter decides (see ruleset.c). */
+unsigned ruleset_prefiltered(const struct ruleset *rs, unsigned code);
+
 /* How many rules are filed under code. */
 unsigned ruleset_bucket_size(const struct ruleset *rs, unsigned code);
 

@@ -1083,6 +1083,19 @@ int vm_memo_prefix(const struct vm_memo *m, const struct vm_memo_ids *ids)
 	return known;
 }
 
+const struct vm_value *vm_memo_field(struct vm_memo *m, unsigned id, const struct vm_field *f,
+				     const struct vm_fieldsrc *src)
+{
+	if (!id || id > m->n_fields)
+		return NULL;
+	if (m->field_epoch[id] != m->epoch) {
+		m->field_rc[id] = (int8_t)src->extract(src->ctx, f, &m->field_val[id]);
+		m->field_epoch[id] = m->epoch;
+		m->field_hash[id] = 0;
+	}
+	return m->field_rc[id] == 0 ? &m->field_val[id] : NULL;
+}
+
 void vm_memo_next(struct vm_memo *m)
 {
 	if (++m->epoch == 0) {

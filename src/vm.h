@@ -239,6 +239,11 @@ void vm_memo_next(struct vm_memo *m);
  * of the leading ones are known true (the program may start after them). */
 int vm_memo_prefix(const struct vm_memo *m, const struct vm_memo_ids *ids);
 
+/* The value of shared field id for this event, read through src into m if not there yet
+ * (the programs then find it there). NULL when the field has no value. */
+const struct vm_value *vm_memo_field(struct vm_memo *m, unsigned id, const struct vm_field *f,
+				     const struct vm_fieldsrc *src);
+
 /* vm_eval, sharing results through m (ids may be NULL: nothing shared). Field values
  * remembered in m must stay valid until vm_memo_next (the extractors' values do: they live
  * until the next event). */
