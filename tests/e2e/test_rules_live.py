@@ -1257,7 +1257,9 @@ def spawn_and_read(argv, **kw):
     while time.monotonic() < deadline and p.poll() is None:
         try:
             t = proc_truth(p.pid)
-            if t["exe"] == want:
+            # exec switches /proc/PID/exe a moment before it renames the task: wait for
+            # both, or the name read could still be the shell's
+            if t["exe"] == want and t["comm"] == os.path.basename(want)[:15]:
                 truth = t
                 break
         except OSError:
