@@ -24,20 +24,77 @@ const char *alert_hostname(void)
 	return name;
 }
 
-void alert_time_text(uint64_t wall_ns, bool iso, char *buf, size_t cap)
-{
-	time_t secs = (time_t)(wall_ns / 1000000000ull);
-	unsigned long long ns = wall_ns % 1000000000ull;
-	struct tm tm;
+/* The date and time of one second, formatted once per second and per thread: alerts come
+ * in bursts, and localtime_r() and snprintf() cost more than the rest of a text alert. */
+struct sec_text {
+	int64_t secs; /* -1: nothing yet */
+	size_t len;
+	char text[32]; /* "HH:MM:SS." (local) or "YYYY-MM-DDTHH:MM:SS." (UTC) */
+};
 
-	if (iso) {
+static _Thread_local struct sec_text sec_local = {.secs = -1}, sec_utc = {.secs = -1};
+
+static const struct sec_text *sec_text(uint64_t wall_ns, bool utc)
+{
+	struct sec_text *c = utc ? &sec_utc : &sec_local;
+	time_t secs = (time_t)(wall_ns / 1000000000ull);
+	struct tm tm;
+	int n;
+
+	if (c->secs == (int64_t)secs)
+		return c;
+	if (utc) {
 		gmtime_r(&secs, &tm);
-		snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%09llu+0000", tm.tm_year + 1900,
-			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ns);
+		n = snprintf(c->text, sizeof(c->text), "%04d-%02d-%02dT%02d:%02d:%02d.",
+			     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			     tm.tm_sec);
 	} else {
 		localtime_r(&secs, &tm);
-		snprintf(buf, cap, "%02d:%02d:%02d.%09llu", tm.tm_hour, tm.tm_min, tm.tm_sec, ns);
+		n = snprintf(c->text, sizeof(c->text), "%02d:%02d:%02d.", tm.tm_hour, tm.tm_min,
+			     tm.tm_sec);
 	}
+	c->len = n > 0 && (size_t)n < sizeof(c->text) ? (size_t)n : 0;
+	c->secs = (int64_t)secs;
+	return c;
+}
+
+/* The nanoseconds of the second, 9 digits. */
+static void ns9(char *p, uint64_t wall_ns)
+{
+	uint64_t ns = wall_ns % 1000000000ull;
+
+	for (int i = 8; i >= 0; i--) {
+		p[i] = (char)('0' + ns % 10);
+		ns /= 10;
+	}
+}
+
+/* The time of a text alert (iso: UTC with "+0000") or of a JSON one ('Z'); returns its
+ * length. buf holds at least 48 bytes. */
+static size_t time_text(uint64_t wall_ns, bool iso, bool json, char *buf)
+{
+	const struct sec_text *st = sec_text(wall_ns, iso || json);
+	size_t n = st->len;
+
+	memcpy(buf, st->text, n);
+	ns9(buf + n, wall_ns);
+	n += 9;
+	if (json) {
+		buf[n++] = 'Z';
+	} else if (iso) {
+		memcpy(buf + n, "+0000", 5);
+		n += 5;
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+void alert_time_text(uint64_t wall_ns, bool iso, char *buf, size_t cap)
+{
+	char t[48];
+
+	time_text(wall_ns, iso, false, t);
+	snprintf(buf, cap, "%s", t);
 }
 
 /* Time-string fields print as text in the output but go to output_fields as the event time
@@ -47,6 +104,8 @@ static bool is_time_text_field(const char *name)
 	static const char *const names[] = {"evt.time",	    "evt.time.s",     "evt.time.iso8601",
 					    "evt.datetime", "evt.datetime.s", "evt.outputtime"};
 
+	if (name[0] != 'e' || name[1] != 'v' || name[2] != 't' || name[3] != '.')
+		return false;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(name, names[i]))
 			return true;
@@ -57,10 +116,10 @@ static void json_value(struct strbuf *out, const struct field_def *def, const st
 {
 	switch (v->kind) {
 	case VM_V_INT:
-		sb_addf(out, "%lld", (long long)v->i);
+		sb_add_i64(out, v->i);
 		return;
 	case VM_V_UINT:
-		sb_addf(out, "%llu", (unsigned long long)v->u);
+		sb_add_u64(out, v->u);
 		return;
 	case VM_V_BOOL:
 		sb_adds(out, v->b ? "true" : "false");
@@ -89,55 +148,45 @@ static void json_value(struct strbuf *out, const struct field_def *def, const st
 	}
 }
 
-struct ofield {
-	const char *name;
-	const struct outfmt_token *tok; /* NULL: the prefix's time token */
-};
-
-static int ofield_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct ofield *)a)->name, ((const struct ofield *)b)->name);
-}
-
+/* Keys in byte order: the format's own order (outfmt.h), with the prefix's time token put in
+ * its place (a field token of the same name collapses into it). */
 static void output_fields(struct strbuf *out, const struct alert_opts *o, const struct outfmt *f,
 			  const struct vm_fieldsrc *src, uint64_t wall_ns)
 {
-	struct ofield stack[64], *of = stack;
-	size_t n = 0, cap = sizeof(stack) / sizeof(stack[0]);
-
-	if (f->n_tok + 1 > cap) {
-		of = malloc((f->n_tok + 1) * sizeof(*of));
-		if (!of)
-			abort();
-	}
-	of[n++] = (struct ofield){o->time_iso ? "evt.time.iso8601" : "evt.time", NULL};
-	for (size_t i = 0; i < f->n_tok; i++)
-		if (f->tok[i].field.def)
-			of[n++] = (struct ofield){f->tok[i].name, &f->tok[i]};
-	qsort(of, n, sizeof(*of), ofield_cmp);
+	const char *tname = o->time_iso ? "evt.time.iso8601" : "evt.time";
+	bool time_done = false;
+	size_t k = 0;
 
 	sb_addc(out, '{');
-	for (size_t i = 0, k = 0; i < n; i++) {
+	for (size_t j = 0; j <= f->n_order; j++) {
+		const struct outfmt_token *t = j < f->n_order ? &f->tok[f->order[j]] : NULL;
+		int c = time_done ? 1 : t ? strcmp(tname, t->name) : -1;
 		struct vm_value v;
 
-		if (i && !strcmp(of[i].name, of[i - 1].name))
-			continue; /* duplicates collapse */
+		if (c <= 0) {
+			time_done = true;
+			if (k++)
+				sb_addc(out, ',');
+			sb_add_json_string(out, tname, strlen(tname));
+			sb_addc(out, ':');
+			sb_add_u64(out, wall_ns);
+			if (c == 0)
+				continue;
+		}
+		if (!t)
+			break;
 		if (k++)
 			sb_addc(out, ',');
-		sb_add_json_string(out, of[i].name, strlen(of[i].name));
+		sb_add_json_string(out, t->name, strlen(t->name));
 		sb_addc(out, ':');
-		if (!of[i].tok || is_time_text_field(of[i].tok->field.def->name)) {
-			sb_addf(out, "%llu", (unsigned long long)wall_ns);
-			continue;
-		}
-		if (src->extract(src->ctx, &of[i].tok->field, &v) == 0)
-			json_value(out, of[i].tok->field.def, &v);
+		if (is_time_text_field(t->field.def->name))
+			sb_add_u64(out, wall_ns);
+		else if (src->extract(src->ctx, &t->field, &v) == 0)
+			json_value(out, t->field.def, &v);
 		else
 			sb_adds(out, "null");
 	}
 	sb_addc(out, '}');
-	if (of != stack)
-		free(of);
 }
 
 static int str_cmp(const void *a, const void *b)
@@ -149,11 +198,14 @@ void alert_format(struct strbuf *out, const struct alert_opts *o, const struct a
 		  const struct vm_fieldsrc *src, uint64_t wall_ns)
 {
 	struct strbuf msg = STRBUF_INIT;
-	char tbuf[64];
+	char tbuf[48];
 	size_t msg_at;
 
-	alert_time_text(wall_ns, o->time_iso, tbuf, sizeof(tbuf));
-	sb_addf(&msg, "%s: %s ", tbuf, r->priority);
+	sb_grow(&msg, 512); /* one allocation for most alerts */
+	sb_add(&msg, tbuf, time_text(wall_ns, o->time_iso, false, tbuf));
+	sb_add(&msg, ": ", 2);
+	sb_adds(&msg, r->priority);
+	sb_addc(&msg, ' ');
 	msg_at = msg.len;
 	outfmt_render(r->fmt, src, &msg);
 
@@ -184,13 +236,15 @@ void alert_format(struct strbuf *out, const struct alert_opts *o, const struct a
 	sb_adds(out, ",\"source\":");
 	sb_add_json_string(out, r->source, strlen(r->source));
 	if (o->include_tags) {
-		const char **tags = NULL;
+		const char *stack[32], **tags = stack;
 
 		sb_adds(out, ",\"tags\":[");
-		if (r->n_tags) {
+		if (r->n_tags > sizeof(stack) / sizeof(stack[0])) {
 			tags = malloc(r->n_tags * sizeof(*tags));
 			if (!tags)
 				abort();
+		}
+		if (r->n_tags) {
 			memcpy(tags, r->tags, r->n_tags * sizeof(*tags));
 			qsort(tags, r->n_tags, sizeof(*tags), str_cmp);
 		}
@@ -199,12 +253,13 @@ void alert_format(struct strbuf *out, const struct alert_opts *o, const struct a
 				sb_addc(out, ',');
 			sb_add_json_string(out, tags[i], strlen(tags[i]));
 		}
-		free(tags);
+		if (tags != stack)
+			free(tags);
 		sb_addc(out, ']');
 	}
-	time_format_iso(wall_ns, tbuf, sizeof(tbuf));
-	sb_adds(out, ",\"time\":");
-	sb_add_json_string(out, tbuf, strlen(tbuf));
+	sb_adds(out, ",\"time\":\"");
+	sb_add(out, tbuf, time_text(wall_ns, true, true, tbuf));
+	sb_addc(out, '"');
 	sb_addc(out, '}');
 	sb_release(&msg);
 }

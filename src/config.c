@@ -7,10 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/un.h>
 #include <yaml.h>
 
 #include "log.h"
+#include "outputs.h"
 #include "rules_yaml.h"
+#include "version.h"
 
 enum key_type {
 	KEY_UINT,
@@ -29,6 +34,7 @@ struct key {
 	const char *const *choices; /* KEY_ENUM: NULL-terminated names, value = index */
 	bool paths; /* KEY_STRLIST of paths: relative ones are taken from the file's dir */
 	const char *help;
+	const char *(*check)(const char *v); /* KEY_STRING: NULL when v is fine, else why not */
 };
 
 static const char *const log_levels[] = {"error", "warning", "info", "debug", NULL};
@@ -39,6 +45,46 @@ static const char *const priorities[] = {"emergency", "alert",	"critical", "erro
 static const char *const matchings[] = {"first", "all", NULL};
 
 #define OFF(f) offsetof(struct config, f)
+
+static const char *check_ip(const char *v)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+
+	if (inet_pton(AF_INET, v, a) == 1 || inet_pton(AF_INET6, v, a) == 1)
+		return NULL;
+	return "expected an IPv4 or IPv6 address (127.0.0.1, 0.0.0.0, ::1), not a host name";
+}
+
+static const char *check_url_path(const char *v)
+{
+	if (v[0] != '/')
+		return "expected a path starting with '/'";
+	if (strlen(v) > 256)
+		return "the path is longer than 256 bytes";
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f || *p == '?' || *p == '#')
+			return "the path may only hold visible ASCII, without '?' or '#'";
+	return NULL;
+}
+
+static const char *check_socket_path(const char *v)
+{
+	if (!*v)
+		return NULL; /* /dev/log */
+	if (strlen(v) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return "longer than a socket path can be (107 bytes)";
+	return NULL;
+}
+
+static const char *check_http_url(const char *v)
+{
+	static char why[256];
+	struct http_url u;
+
+	if (!*v || !http_url_parse(v, &u, why, sizeof(why)))
+		return NULL;
+	return why;
+}
 
 static const struct key keys[] = {
     {"log_level", KEY_ENUM, OFF(log_level), 0, 0, false, log_levels, false,
@@ -78,6 +124,63 @@ static const struct key keys[] = {
      "JSON alerts carry the rule's 'tags'"},
     {"time_format_iso_8601", KEY_BOOL, OFF(time_iso), 0, 0, false, NULL, false,
      "text alerts start with the UTC time in ISO 8601 instead of local HH:MM:SS"},
+    {"webserver.enabled", KEY_BOOL, OFF(web_enabled), 0, 0, false, NULL, false,
+     "serve /healthz and /metrics over HTTP (docs/operations.md)"},
+    {"webserver.listen_address", KEY_STRING, OFF(web_address), 0, 0, false, NULL, false,
+     "IP address the HTTP server listens on (127.0.0.1: this host only; 0.0.0.0: all)",
+     check_ip},
+    {"webserver.listen_port", KEY_UINT, OFF(web_port), 0, 65535, false, NULL, false,
+     "TCP port of the HTTP server (0: any free port, logged at start)"},
+    {"webserver.k8s_healthz_endpoint", KEY_STRING, OFF(web_healthz), 0, 0, false, NULL, false,
+     "path of the health check: 200 {\"status\":\"ok\"} while events flow, else 503",
+     check_url_path},
+    {"webserver.prometheus_metrics_enabled", KEY_BOOL, OFF(web_metrics), 0, 0, false, NULL,
+     false, "serve /metrics in the Prometheus text format"},
+    /* alert outputs (src/outputs.c, docs/outputs.md) */
+    {"stdout_output.enabled", KEY_BOOL, OFF(stdout_enabled), 0, 0, false, NULL, false,
+     "write alerts to stdout, one per line"},
+    {"file_output.enabled", KEY_BOOL, OFF(file_enabled), 0, 0, false, NULL, false,
+     "append alerts to file_output.filename (created with mode 0600)"},
+    {"file_output.keep_alive", KEY_BOOL, OFF(file_keep_alive), 0, 0, false, NULL, false,
+     "keep the file open (SIGUSR1 reopens it); false: opened and closed for each write"},
+    {"file_output.filename", KEY_STRING, OFF(file_name), 0, 0, false, NULL, false,
+     "the alerts file (required when file_output.enabled)"},
+    {"syslog_output.enabled", KEY_BOOL, OFF(syslog_enabled), 0, 0, false, NULL, false,
+     "send alerts to the local syslog socket, with the rule priority as severity"},
+    {"syslog_output.socket", KEY_STRING, OFF(syslog_socket), 0, 0, false, NULL, false,
+     "the local syslog socket (a saker extension)", check_socket_path},
+    {"syslog_output.facility", KEY_ENUM, OFF(syslog_facility), 0, 0, false,
+     outputs_syslog_facilities, false,
+     "syslog facility: user, daemon, auth, authpriv, syslog, local0 ... local7 (a saker "
+     "extension)"},
+    {"program_output.enabled", KEY_BOOL, OFF(program_enabled), 0, 0, false, NULL, false,
+     "write alerts to the stdin of 'sh -c program_output.program', one per line"},
+    {"program_output.keep_alive", KEY_BOOL, OFF(program_keep_alive), 0, 0, false, NULL, false,
+     "one long-running program (restarted if it exits); false: one program per alert"},
+    {"program_output.program", KEY_STRING, OFF(program), 0, 0, false, NULL, false,
+     "the shell command (required when program_output.enabled)"},
+    {"http_output.enabled", KEY_BOOL, OFF(http_enabled), 0, 0, false, NULL, false,
+     "POST each alert to http_output.url"},
+    {"http_output.url", KEY_STRING, OFF(http_url), 0, 0, false, NULL, false,
+     "http://host[:port][/path] (no https: saker has no TLS; required when enabled)",
+     check_http_url},
+    {"http_output.user_agent", KEY_STRING, OFF(http_user_agent), 0, 0, false, NULL, false,
+     "the User-Agent header of the requests"},
+    {"http_output.keep_alive", KEY_BOOL, OFF(http_keep_alive), 0, 0, false, NULL, false,
+     "reuse one connection for successive requests"},
+    {"http_output.headers", KEY_STRLIST, OFF(http_headers), 0, 0, false, NULL, false,
+     "extra request headers, each 'Name: value' (a saker extension)"},
+    {"http_output.max_retries", KEY_UINT, OFF(http_retries), 0, 10, false, NULL, false,
+     "times a request is sent again after a network error, a 5xx, 408 or 429, with a backoff "
+     "from 100 ms (a saker extension)"},
+    {"buffered_outputs", KEY_BOOL, OFF(buffered_outputs), 0, 0, false, NULL, false,
+     "let stdio buffer stdout alerts (-U forces false); false: flushed as written"},
+    {"outputs_queue.capacity", KEY_UINT, OFF(queue_capacity), 0, 1000000, false, NULL, false,
+     "alerts each output can hold while it is slow; past it new alerts are dropped for that "
+     "output (counted, logged). 0 (unbounded in Falco) keeps saker's bound, 10000"},
+    {"output_timeout", KEY_UINT, OFF(output_timeout_ms), 10, 600000, false, NULL, false,
+     "ms: a network send or HTTP request fails after this long; an output blocked longer is "
+     "logged; the most saker waits at exit to deliver what is queued"},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -99,6 +202,18 @@ void config_defaults(struct config *c)
 	c->json_include_output = true;
 	c->json_include_fields = true;
 	c->json_include_tags = true;
+	c->web_enabled = true;
+	c->web_address = strdup("127.0.0.1");
+	c->web_port = 8765;
+	c->web_healthz = strdup("/healthz");
+	c->web_metrics = true;
+	c->stdout_enabled = true;
+	c->syslog_socket = strdup("/dev/log");
+	c->http_user_agent = strdup("saker/" SAKER_VERSION);
+	c->http_keep_alive = true;
+	c->http_retries = 2;
+	c->queue_capacity = 10000;
+	c->output_timeout_ms = 2000;
 }
 
 static void strlist_clear(struct strlist *l)
@@ -245,8 +360,14 @@ static int key_set_scalar(struct config *c, const struct key *k, const char *v, 
 		}
 		return -1;
 	case KEY_STRING: {
-		char **sp = (char **)field, *copy = strdup(v);
+		const char *why = k->check ? k->check(v) : NULL;
+		char **sp = (char **)field, *copy;
 
+		if (why) {
+			log_error("%s: key '%s': '%s': %s", where, k->name, v, why);
+			return -1;
+		}
+		copy = strdup(v);
 		if (!copy) {
 			log_error("%s: out of memory", where);
 			return -1;
@@ -430,6 +551,37 @@ int config_apply_override(struct config *c, const char *kv)
 		return rc;
 	}
 	return key_set_scalar(c, k, eq + 1, "option -o");
+}
+
+int config_check(const struct config *c)
+{
+	char why[256];
+	int errors = 0;
+
+	if (c->file_enabled && (!c->file_name || !*c->file_name)) {
+		log_error("key 'file_output.enabled' is true but 'file_output.filename' is not set");
+		errors++;
+	}
+	if (c->program_enabled && (!c->program || !*c->program)) {
+		log_error("key 'program_output.enabled' is true but 'program_output.program' is not "
+			  "set");
+		errors++;
+	}
+	if (c->http_enabled && (!c->http_url || !*c->http_url)) {
+		log_error("key 'http_output.enabled' is true but 'http_output.url' is not set");
+		errors++;
+	}
+	for (size_t i = 0; i < c->http_headers.n; i++) {
+		if (http_header_check(c->http_headers.v[i], why, sizeof(why))) {
+			log_error("key 'http_output.headers': %s", why);
+			errors++;
+		}
+	}
+	if (c->http_user_agent && strpbrk(c->http_user_agent, "\r\n")) {
+		log_error("key 'http_output.user_agent': control characters are not allowed");
+		errors++;
+	}
+	return errors ? -1 : 0;
 }
 
 void config_describe(const struct config *c)

@@ -41,6 +41,31 @@ struct config {
 	bool json_include_tags;	    /* json_include_tags_property */
 	bool time_iso;		    /* time_format_iso_8601 */
 	char *host_root;	    /* state.host_root: NULL or "" for / */
+	bool web_enabled;	    /* webserver.enabled */
+	char *web_address;	    /* webserver.listen_address: an IP literal */
+	unsigned web_port;	    /* webserver.listen_port (0: any free port) */
+	char *web_healthz;	    /* webserver.k8s_healthz_endpoint */
+	bool web_metrics;	    /* webserver.prometheus_metrics_enabled */
+	/* alert outputs (src/outputs.c, docs/outputs.md) */
+	bool buffered_outputs;	     /* buffered_outputs */
+	unsigned queue_capacity;     /* outputs_queue.capacity (0: the default bound) */
+	unsigned output_timeout_ms;  /* output_timeout */
+	bool stdout_enabled;	     /* stdout_output.enabled */
+	bool file_enabled;	     /* file_output.enabled */
+	bool file_keep_alive;	     /* file_output.keep_alive */
+	char *file_name;	     /* file_output.filename */
+	bool syslog_enabled;	     /* syslog_output.enabled */
+	char *syslog_socket;	     /* syslog_output.socket */
+	int syslog_facility;	     /* syslog_output.facility: outputs_syslog_facilities[] */
+	bool program_enabled;	     /* program_output.enabled */
+	bool program_keep_alive;     /* program_output.keep_alive */
+	char *program;		     /* program_output.program */
+	bool http_enabled;	     /* http_output.enabled */
+	char *http_url;		     /* http_output.url */
+	char *http_user_agent;	     /* http_output.user_agent */
+	bool http_keep_alive;	     /* http_output.keep_alive */
+	struct strlist http_headers; /* http_output.headers: "Name: value" */
+	unsigned http_retries;	     /* http_output.max_retries */
 };
 
 enum {
@@ -56,6 +81,10 @@ int config_load_file(struct config *c, const char *path);
 
 /* Applies one "key=value" override. Returns 0, or -1 after logging the error. */
 int config_apply_override(struct config *c, const char *kv);
+
+/* Checks what single keys cannot: keys that need each other (file_output.enabled needs
+ * file_output.filename), URLs and headers. Returns 0, or -1 after logging every problem. */
+int config_check(const struct config *c);
 
 /* Writes every key with its current value and help, as YAML comments and values. */
 void config_describe(const struct config *c);

@@ -15,12 +15,15 @@
 #include "extract.h"
 #include "loader.h"
 #include "log.h"
+#include "metrics.h"
+#include "outputs.h"
 #include "state.h"
 #include "ruleset.h"
 #include "rules_yaml.h"
 #include "strbuf.h"
 #include "syscall_set.h"
 #include "timeutil.h"
+#include "webserver.h"
 
 struct daemon {
 	const struct daemon_opts *o;
@@ -40,6 +43,10 @@ struct daemon {
 	struct alert_opts aopts;
 	uint64_t evt_num;
 	uint64_t alerts;
+	struct outputs *outs; /* the alert channels, each with its queue and thread */
+
+	struct metrics m;	/* what /metrics and /healthz report */
+	struct webserver *web; /* NULL: webserver.enabled is off, or it could not listen */
 };
 
 static void on_match(void *ctx, const struct loaded_rule *lr)
@@ -57,11 +64,9 @@ static void on_match(void *ctx, const struct loaded_rule *lr)
 
 	sb_reset(&d->line);
 	alert_format(&d->line, &d->aopts, &ar, &src, d->xc.wall_ns);
-	sb_addc(&d->line, '\n');
-	fwrite(d->line.buf, 1, d->line.len, stdout);
-	if (d->o->unbuffered)
-		fflush(stdout);
+	outputs_emit(d->outs, d->line.buf, d->line.len, (int)lr->src->priority);
 	d->alerts++;
+	metrics_alert(&d->m, ar.name, ar.priority);
 }
 
 /* Runs the rules filed under the event's type. */
@@ -69,16 +74,24 @@ static void evaluate(struct daemon *d, const struct event *ev, const struct evct
 {
 	int code = extract_event_code(ev);
 	struct vm_fieldsrc src;
+	bool timed;
+	uint64_t t0 = 0;
 
 	if (code < 0)
 		return;
 	d->evt_num++;
 	if (!ruleset_bucket_size(d->rs, (unsigned)code))
 		return;
+	/* timed on one event in METRICS_EVAL_SAMPLE: two clock reads are not free */
+	timed = metrics_eval_sampled(&d->m);
+	if (timed)
+		t0 = metrics_now_ns();
 	extract_begin(&d->xc, ev, cx, d->evt_num);
 	src = extract_src(&d->xc);
 	ruleset_eval(d->rs, (unsigned)code, &src, d->cfg->rule_matching == RULE_MATCHING_ALL,
 		     on_match, d);
+	if (timed)
+		metrics_eval_time(&d->m, metrics_now_ns() - t0);
 }
 
 static int on_record(void *ctx, void *data, size_t size)
@@ -89,6 +102,7 @@ static int on_record(void *ctx, void *data, size_t size)
 
 	if (decode_record(data, size, &ev, &d->dst) != DECODE_OK)
 		return 0;
+	metrics_event(&d->m, extract_event_code(&ev));
 	/* Rules and the event line see the state right after the event; what the event ends
 	 * (a closed fd, an exited process) is dropped after them (state.h). */
 	state_pre(d->state, &ev, &cx);
@@ -144,6 +158,8 @@ static void report_counters(struct daemon *d, const char *when)
 		 (unsigned long long)ps->evictions, (unsigned long long)ss->unknown_pid,
 		 (unsigned long long)ss->fd_unknown, (unsigned long long)ss->fds_dropped,
 		 (unsigned long long)d->alerts);
+	if (d->outs)
+		outputs_log_counters(d->outs, when);
 	for (int i = 1; i < DECODE_NERRORS; i++)
 		if (d->dst.errors[i])
 			log_warn("decode errors (%s): %llu", decode_error_name(i),
@@ -198,8 +214,66 @@ enum {
 	TAG_DRAIN,
 	TAG_SIGNAL,
 	TAG_DEADLINE,
-	TAG_STATS
+	TAG_STATS,
+	TAG_WEB
 };
+
+static bool web_health(void *ctx, struct strbuf *why)
+{
+	struct daemon *d = ctx;
+
+	return metrics_health(&d->m, metrics_now_ms(), why);
+}
+
+static void web_metrics(void *ctx, struct strbuf *out)
+{
+	struct daemon *d = ctx;
+
+	metrics_render(out, &d->m, &d->ld, d->state, &d->dst);
+}
+
+static bool str_differs(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") != 0;
+}
+
+static bool web_config_differs(const struct config *a, const struct config *b)
+{
+	return a->web_enabled != b->web_enabled || a->web_port != b->web_port ||
+	       a->web_metrics != b->web_metrics || str_differs(a->web_address, b->web_address) ||
+	       str_differs(a->web_healthz, b->web_healthz);
+}
+
+/* The HTTP listener for /healthz and /metrics, in this loop (webserver.h). One that cannot
+ * listen is logged and left out: detection goes on without it. */
+static void web_start(struct daemon *d, int ep)
+{
+	const struct config *c = d->cfg;
+	struct web_handlers h = {.health = web_health, .metrics = web_metrics, .ctx = d};
+	struct webserver_opts wo = {
+	    .address = c->web_address ? c->web_address : "127.0.0.1",
+	    .port = c->web_port,
+	    .healthz_path = c->web_healthz,
+	    .metrics = c->web_metrics,
+	};
+	char err[256];
+
+	d->web = webserver_open(&wo, &h, err, sizeof(err));
+	if (d->web && epoll_add(ep, webserver_fd(d->web), TAG_WEB)) {
+		snprintf(err, sizeof(err), "epoll: %s", strerror(errno));
+		webserver_close(d->web);
+		d->web = NULL;
+	}
+	if (!d->web) {
+		log_error("webserver: %s; running without /healthz and /metrics", err);
+		return;
+	}
+	d->m.web = d->web;
+	log_info(strchr(wo.address, ':') ? "webserver: listening on [%s]:%u (%s%s)"
+					 : "webserver: listening on %s:%u (%s%s)",
+		 wo.address, webserver_port(d->web), wo.healthz_path ? wo.healthz_path : "/healthz",
+		 wo.metrics ? ", /metrics" : "");
+}
 
 static void set_alert_opts(struct daemon *d, const struct config *c)
 {
@@ -250,6 +324,10 @@ static void reload(struct daemon *d)
 	    nc->drain_interval_ms != d->cfg->drain_interval_ms)
 		log_warn("SIGHUP: changes to engine.* and state.proc_table_size take effect at "
 			 "the next start");
+	if (outputs_config_differs(d->o->cfg, nc)) /* the outputs run with the first config */
+		log_warn("SIGHUP: changes to the outputs take effect at the next start");
+	if (web_config_differs(d->cfg, nc))
+		log_warn("SIGHUP: changes to webserver.* take effect at the next start");
 
 	/* the swap: the next event runs the new rules */
 	ruleset_free(d->rs);
@@ -283,6 +361,7 @@ int daemon_run(const struct daemon_opts *o)
 	struct loader_opts lo;
 
 	time_sync();
+	metrics_init(&d.m);
 	d.cfg = c;
 	d.xenv.hostname = alert_hostname();
 	d.xenv.start_boot_ns = time_boot_now();
@@ -311,8 +390,12 @@ int daemon_run(const struct daemon_opts *o)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	d.outs = outputs_new(c, &(struct outputs_opts){.unbuffered = o->unbuffered});
+	if (!d.outs)
+		goto out;
 
 	memset(&lo, 0, sizeof(lo));
 	lo.ringbuf_bytes = (size_t)c->ringbuf_size_mb << 20;
@@ -323,6 +406,10 @@ int daemon_run(const struct daemon_opts *o)
 	lo.ctx = &d;
 	if (loader_start(&d.ld, &lo))
 		goto out;
+	d.m.attached = true;
+	metrics_ring_open(&d.m, loader_ring_fd(&d.ld), lo.ringbuf_bytes);
+	d.m.outputs = d.outs;
+	d.m.outputs_stats = outputs_stats;
 
 	/* Attached first, seeded second: whatever starts or ends while /proc is read is in
 	 * the ring and is applied after the seed. */
@@ -362,6 +449,8 @@ int daemon_run(const struct daemon_opts *o)
 			goto out;
 		}
 	}
+	if (c->web_enabled)
+		web_start(&d, ep);
 	log_info("ready: capturing %u syscalls, %zu threads read from /proc, %u rules active",
 		 nsys, seeded, d.rs ? ruleset_n_rules(d.rs) : 0);
 
@@ -380,14 +469,27 @@ int daemon_run(const struct daemon_opts *o)
 			case TAG_DRAIN:
 				timer_ack(drain);
 				/* fallthrough */
-			case TAG_RING:
-				if (ring_buffer__consume(d.ld.rb) < 0)
+			case TAG_RING: {
+				int r = ring_buffer__consume(d.ld.rb);
+
+				metrics_drained(&d.m, r);
+				if (r < 0)
 					log_warn("ring buffer consume failed");
+				break;
+			}
+			case TAG_WEB:
+				webserver_run(d.web);
 				break;
 			case TAG_SIGNAL: {
 				struct signalfd_siginfo si;
 
 				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGUSR1) {
+						log_info("SIGUSR1: reopening the file output, "
+							 "restarting the program output");
+						outputs_reopen(d.outs);
+						continue;
+					}
 					if (si.ssi_signo == SIGHUP) {
 						reload(&d);
 						continue;
@@ -408,17 +510,24 @@ int daemon_run(const struct daemon_opts *o)
 				break;
 			}
 		}
-		if (!o->unbuffered)
+		/* the event dump only: alerts are the stdout output's, and the loop must never
+		 * wait on stdout (its thread may hold the FILE lock, blocked in write) */
+		if (o->dump && !o->unbuffered)
 			fflush(stdout);
 	}
 	/* Detach first: then the last drain sees every record the kernel side will ever
 	 * write, and the counters read after it match what was consumed. */
 	loader_detach(&d.ld);
 	ring_buffer__consume(d.ld.rb);
-	fflush(stdout);
+	if (o->dump)
+		fflush(stdout);
+	/* every queued alert delivered, or counted as not, before the exit counters */
+	outputs_shutdown(d.outs, c->output_timeout_ms);
 	report_counters(&d, "exit");
 	rc = 0;
 out:
+	webserver_close(d.web);
+	outputs_free(d.outs);
 	if (stats >= 0)
 		close(stats);
 	if (deadline >= 0)
@@ -439,5 +548,6 @@ out:
 	}
 	extract_release(&d.xc);
 	sb_release(&d.line);
+	metrics_release(&d.m);
 	return rc;
 }

@@ -135,6 +135,11 @@ int loader_counters(struct loader *l, struct sk_counters *sum)
 	return 0;
 }
 
+int loader_ring_fd(const struct loader *l)
+{
+	return l->skel ? bpf_map__fd(l->skel->maps.events) : -1;
+}
+
 void loader_detach(struct loader *l)
 {
 	if (l->skel)

@@ -44,6 +44,9 @@ void loader_set_bitmap(struct loader *l, const uint64_t *bitmap);
 /* Sums the per-CPU counters. Returns 0 or -1. */
 int loader_counters(struct loader *l, struct sk_counters *sum);
 
+/* The ring buffer map's fd (for mapping its positions: the metrics' fill level), or -1. */
+int loader_ring_fd(const struct loader *l);
+
 /* Detaches the programs: no record is produced after this returns, so a last drain sees
  * everything and the counters read afterwards agree with it. */
 void loader_detach(struct loader *l);

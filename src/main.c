@@ -324,6 +324,8 @@ static int reload_config_and_rules(void *ctx, struct config **out_cfg, struct ru
 	for (int i = 0; i < rc->n_overrides; i++)
 		if (config_apply_override(c, rc->overrides[i]))
 			goto fail;
+	if (config_check(c))
+		goto fail;
 	paths = rc->n_rules_paths ? rc->rules_paths : (const char *const *)c->rules_files.v;
 	n = rc->n_rules_paths ? rc->n_rules_paths : c->rules_files.n;
 	if (n) {
@@ -573,6 +575,8 @@ int main(int argc, char **argv)
 		config_describe(&cfg);
 		exit(0);
 	}
+	if (config_check(&cfg))
+		exit(2);
 
 	if (n_rules_paths) {
 		loaded = load_for_daemon(rules_paths, n_rules_paths);

@@ -64,6 +64,33 @@ static char *dup_range(const char *s, size_t len)
 	return p;
 }
 
+/* f->order: sorted once here, not for every JSON alert. */
+static int build_order(struct outfmt *f)
+{
+	f->order = malloc((f->n_tok + 1) * sizeof(*f->order));
+	if (!f->order)
+		return -1;
+	for (size_t i = 0; i < f->n_tok; i++) {
+		size_t j;
+		int c = 1;
+
+		if (!f->tok[i].field.def)
+			continue;
+		/* insertion sort: outputs have tens of fields at most */
+		for (j = f->n_order; j > 0; j--) {
+			c = strcmp(f->tok[f->order[j - 1]].name, f->tok[i].name);
+			if (c <= 0)
+				break;
+		}
+		if (j > 0 && c == 0)
+			continue; /* the same name again */
+		memmove(f->order + j + 1, f->order + j, (f->n_order - j) * sizeof(*f->order));
+		f->order[j] = i;
+		f->n_order++;
+	}
+	return 0;
+}
+
 struct outfmt *outfmt_compile(const char *fmt, size_t len, char *err, size_t errlen,
 			      size_t *err_off)
 {
@@ -152,6 +179,8 @@ struct outfmt *outfmt_compile(const char *fmt, size_t len, char *err, size_t err
 		if (add_token(f, &cap, &t))
 			goto oom;
 	}
+	if (build_order(f))
+		goto oom;
 	return f;
 oom:
 	snprintf(err, errlen, "out of memory");
@@ -169,6 +198,7 @@ void outfmt_free(struct outfmt *f)
 		free((char *)f->tok[i].field.arg);
 	}
 	free(f->tok);
+	free(f->order);
 	free(f->text);
 	free(f);
 }
@@ -182,10 +212,10 @@ void outfmt_value_text(const struct vm_value *v, struct strbuf *out)
 		sb_add(out, v->str.s, v->str.len);
 		break;
 	case VM_V_INT:
-		sb_addf(out, "%lld", (long long)v->i);
+		sb_add_i64(out, v->i);
 		break;
 	case VM_V_UINT:
-		sb_addf(out, "%llu", (unsigned long long)v->u);
+		sb_add_u64(out, v->u);
 		break;
 	case VM_V_BOOL:
 		sb_adds(out, v->b ? "true" : "false");

@@ -27,6 +27,10 @@ struct outfmt {
 	char *text; /* the format without its leading '*' */
 	struct outfmt_token *tok;
 	size_t n_tok; /* the last token is the trailing literal (field.def NULL) */
+	/* the field tokens in byte order of their names, each name once (the first token of
+	 * that name): the keys of a JSON alert's output_fields */
+	size_t *order;
+	size_t n_order;
 };
 
 /* Compiles fmt (len bytes). Returns the format, or NULL with a message in err and the byte

@@ -1,5 +1,6 @@
 #include "strbuf.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +46,8 @@ void sb_grow(struct strbuf *sb, size_t extra)
 
 void sb_add(struct strbuf *sb, const void *data, size_t len)
 {
-	sb_grow(sb, len);
+	if (len >= sb->cap - sb->len) /* no room for len bytes and the NUL (cap 0 included) */
+		sb_grow(sb, len);
 	memcpy(sb->buf + sb->len, data, len);
 	sb->len += len;
 	sb->buf[sb->len] = '\0';
@@ -53,7 +55,8 @@ void sb_add(struct strbuf *sb, const void *data, size_t len)
 
 void sb_addc(struct strbuf *sb, char c)
 {
-	sb_grow(sb, 1);
+	if (sb->cap - sb->len < 2)
+		sb_grow(sb, 1);
 	sb->buf[sb->len++] = c;
 	sb->buf[sb->len] = '\0';
 }
@@ -84,6 +87,28 @@ void sb_addf(struct strbuf *sb, const char *fmt, ...)
 	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	sb->len += (size_t)n;
+}
+
+void sb_add_u64(struct strbuf *sb, uint64_t v)
+{
+	char d[20];
+	size_t n = sizeof(d);
+
+	do {
+		d[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sb_add(sb, d + n, sizeof(d) - n);
+}
+
+void sb_add_i64(struct strbuf *sb, int64_t v)
+{
+	if (v < 0) {
+		sb_addc(sb, '-');
+		sb_add_u64(sb, -(uint64_t)v);
+	} else {
+		sb_add_u64(sb, (uint64_t)v);
+	}
 }
 
 static void add_hex_escape(struct strbuf *sb, unsigned char c)
@@ -175,6 +200,26 @@ void sb_add_utf8_sanitized(struct strbuf *sb, const void *data, size_t len)
 	}
 }
 
+/* Bytes a JSON string carries as they are: printable ASCII but '"' and '\\'. */
+static const unsigned char json_plain[256] = {
+    [0x20 ... 0x21] = 1,
+    [0x23 ... 0x5b] = 1,
+    [0x5d ... 0x7e] = 1,
+};
+
+/* Whether all 8 bytes of x are plain (json_plain), with word arithmetic: no byte below
+ * 0x20, none '"', '\\' or 0x7f, none with the high bit. (v - 0x01..) & ~v & 0x80.. is
+ * non-zero exactly when a byte of v is zero. */
+static bool word_plain(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\'), d = x ^ (ones * 0x7f);
+
+	return !((((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) |
+		  ((d - ones) & ~d) | x) &
+		 highs);
+}
+
 void sb_add_json_escaped(struct strbuf *sb, const void *data, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -182,8 +227,24 @@ void sb_add_json_escaped(struct strbuf *sb, const void *data, size_t len)
 	size_t i = 0;
 
 	while (i < len) {
-		unsigned char c = p[i];
-		size_t n;
+		unsigned char c;
+		size_t n, run = i;
+
+		/* the common case: a run of plain bytes, copied at once */
+		for (uint64_t x; run + 8 <= len; run += 8) {
+			memcpy(&x, p + run, 8);
+			if (!word_plain(x))
+				break;
+		}
+		while (run < len && json_plain[p[run]])
+			run++;
+		if (run > i) {
+			sb_add(sb, p + i, run - i);
+			i = run;
+			if (i == len)
+				break;
+		}
+		c = p[i];
 
 		if (c == '"' || c == '\\') {
 			sb_addc(sb, '\\');

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct strbuf {
 	char *buf;
@@ -25,6 +26,9 @@ void sb_add(struct strbuf *sb, const void *data, size_t len);
 void sb_addc(struct strbuf *sb, char c);
 void sb_adds(struct strbuf *sb, const char *s);
 void sb_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Decimal integers, without printf's cost. */
+void sb_add_u64(struct strbuf *sb, uint64_t v);
+void sb_add_i64(struct strbuf *sb, int64_t v);
 
 /* Appends bytes as printable ASCII: \n, \t, \\, \" and \xNN for everything else outside
  * 0x20-0x7e, so any name stays on one line and can be read back unambiguously. */
