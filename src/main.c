@@ -253,17 +253,11 @@ static int list_rules(const char *const *paths, size_t n)
 	return rc;
 }
 
-/* The daemon's rules: every message logged; the good rules run even when some are bad
- * (each error names its file, line and column). NULL when nothing at all could be loaded. */
-static struct rules_loaded *load_for_daemon(const char *const *paths, size_t n)
+/* Every message of a load, as log lines (errors as errors, the rest as warnings). */
+static void log_load_msgs(const struct rules_loaded *r)
 {
-	struct rules_loaded *r = rules_load(paths, n);
 	struct strbuf sb = STRBUF_INIT;
 
-	if (!r) {
-		log_error("out of memory");
-		return NULL;
-	}
 	for (size_t j = 0; j < r->coll->msgs.n; j++) {
 		const struct load_msg *m = &r->coll->msgs.v[j];
 
@@ -277,6 +271,19 @@ static struct rules_loaded *load_for_daemon(const char *const *paths, size_t n)
 			log_warn("%s", sb.buf);
 	}
 	sb_release(&sb);
+}
+
+/* The daemon's rules: every message logged; the good rules run even when some are bad
+ * (each error names its file, line and column). NULL when nothing at all could be loaded. */
+static struct rules_loaded *load_for_daemon(const char *const *paths, size_t n)
+{
+	struct rules_loaded *r = rules_load(paths, n);
+
+	if (!r) {
+		log_error("out of memory");
+		return NULL;
+	}
+	log_load_msgs(r);
 	if (r->coll->msgs.n_errors) {
 		if (!r->n_rules) {
 			log_error("no rule could be loaded (%zu errors): not starting",
@@ -329,26 +336,12 @@ static int reload_config_and_rules(void *ctx, struct config **out_cfg, struct ru
 	paths = rc->n_rules_paths ? rc->rules_paths : (const char *const *)c->rules_files.v;
 	n = rc->n_rules_paths ? rc->n_rules_paths : c->rules_files.n;
 	if (n) {
-		struct strbuf sb = STRBUF_INIT;
-
 		r = rules_load(paths, n);
 		if (!r) {
 			log_error("out of memory");
 			goto fail;
 		}
-		for (size_t j = 0; j < r->coll->msgs.n; j++) {
-			const struct load_msg *m = &r->coll->msgs.v[j];
-
-			sb_reset(&sb);
-			load_msg_format(m, false, &sb);
-			while (sb.len && sb.buf[sb.len - 1] == '\n')
-				sb.buf[--sb.len] = 0;
-			if (m->severity == LOAD_SEV_ERROR)
-				log_error("%s", sb.buf);
-			else
-				log_warn("%s", sb.buf);
-		}
-		sb_release(&sb);
+		log_load_msgs(r);
 		if (r->coll->msgs.n_errors) {
 			log_error("SIGHUP: %zu errors in the new rules", r->coll->msgs.n_errors);
 			rules_loaded_free(r);
