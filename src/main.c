@@ -36,6 +36,9 @@ static void usage(FILE *f)
 		"                     captures and tracks state without printing\n"
 		"  -M SECONDS         stop after this many seconds\n"
 		"  -U, --unbuffered   flush output after every line\n"
+		"  -A                 capture every syscall (base_syscalls.all)\n"
+		"  --dry-run          load the configuration and rules, report, and exit: 0\n"
+		"                     when both are valid, 1 when a rule has errors\n"
 		"  -v                 verbose: debug messages, libbpf's included\n"
 		"  --list-events      list the syscalls saker knows and exit\n"
 		"  -r FILE|DIR        rules file or directory (repeatable)\n"
@@ -413,7 +416,8 @@ int main(int argc, char **argv)
 		OPT_LIST_FIELDS,
 		OPT_EXPLAIN,
 		OPT_PRINT_CONFIG,
-		OPT_VERSION
+		OPT_VERSION,
+		OPT_DRY_RUN
 	};
 	static const struct option longopts[] = {
 	    {"help", no_argument, NULL, 'h'},
@@ -425,11 +429,12 @@ int main(int argc, char **argv)
 	    {"explain-rule", required_argument, NULL, OPT_EXPLAIN},
 	    {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
 	    {"version", no_argument, NULL, OPT_VERSION},
+	    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	    {NULL, 0, NULL, 0},
 	};
 	struct config cfg;
 	struct daemon_opts dopts = {.dump = false, .dump_format = DUMP_TEXT};
-	bool dump_set = false, explicit_rules = false;
+	bool dump_set = false, explicit_rules = false, dry_run = false, all_syscalls = false;
 	struct rules_loaded *loaded = NULL;
 	const char *config_path = NULL;
 	int n_overrides = 0, opt, verbose = 0, rc;
@@ -449,7 +454,7 @@ int main(int argc, char **argv)
 		fputs("saker: error: out of memory\n", stderr);
 		exit(1);
 	}
-	while ((opt = getopt_long(argc, argv, "hc:o:M:UvNV:r:L", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "hc:o:M:UvNV:r:LA", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
 			usage(stdout);
@@ -516,6 +521,12 @@ int main(int argc, char **argv)
 		case OPT_LIST_EVENTS:
 			list_events();
 			exit(0);
+		case OPT_DRY_RUN:
+			dry_run = true;
+			break;
+		case 'A':
+			all_syscalls = true;
+			break;
 		case OPT_PRINT_CONFIG:
 			print_config = true;
 			break;
@@ -558,6 +569,8 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < cfg.rules_files.n; i++)
 			rules_paths[n_rules_paths++] = cfg.rules_files.v[i];
 	}
+	if (all_syscalls)
+		cfg.syscalls_all = true; /* -A: as base_syscalls.all */
 	if (explain)
 		exit(explain_rule(rules_paths, n_rules_paths, explain));
 	if (list_rules_wanted && !n_validate)
@@ -578,6 +591,16 @@ int main(int argc, char **argv)
 	} else {
 		log_warn("no rules files (rules_files in the config, or -r): no alerts, events "
 			 "are printed");
+	}
+	if (dry_run) {
+		size_t errors = loaded ? loaded->coll->msgs.n_errors : 0;
+
+		log_info("--dry-run: the configuration is valid; %zu rules load, %zu errors; not "
+			 "starting the sensor",
+			 loaded ? loaded->n_rules : 0, errors);
+		rules_loaded_free(loaded);
+		config_free(&cfg);
+		exit(errors ? 1 : 0);
 	}
 	/* Without rules the event dump is what there is to see. */
 	if (!dump_set)

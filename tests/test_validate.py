@@ -87,6 +87,16 @@ case(rc == 0 and "priority:" in out and "mitre_" in out,
      "-L without -r: the built-in default ruleset", out[-2000:])
 rc, out = run("-V", "@default")
 case(rc == 0 and "0 errors, 0 warnings" in out, "-V @default: the built-in ruleset is valid", out)
+rc, out = run("--dry-run")
+case(rc == 0 and "--dry-run: the configuration is valid; 73 rules load, 0 errors" in out,
+     "--dry-run with the defaults: valid, exit 0", out)
+rc, out = run("--dry-run", "-r", os.path.join(src, "tests", "rules", "compile_errors.yaml"))
+case(rc == 1 and "LOAD_ERR_COMPILE_CONDITION" in out and "not starting the sensor" in out,
+     "--dry-run with rule errors: each reported, exit 1", out)
+rc, out = run("--dry-run", "-o", "rule_matching=sometimes")
+case(rc == 2 and "rule_matching" in out, "--dry-run with a bad key: exit 2, the key named", out)
+rc, out = run("-A", "--print-config")
+case(rc == 0 and "base_syscalls.all: true" in out, "-A is base_syscalls.all", out[-500:])
 rc, out = run("-V", "/nonexistent/rules.yaml")
 case(rc == 1 and "LOAD_ERR_FILE_READ" in out, "missing file: LOAD_ERR_FILE_READ", out)
 print(f"1..{n}")
