@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "alert.h"
@@ -22,7 +23,9 @@
 #include "rules_yaml.h"
 #include "strbuf.h"
 #include "syscall_set.h"
+#include "syscalls.h"
 #include "timeutil.h"
+#include "version.h"
 #include "webserver.h"
 
 struct daemon {
@@ -275,6 +278,27 @@ static void web_start(struct daemon *d, int ep)
 		 wo.metrics ? ", /metrics" : "");
 }
 
+/* Who is starting where: the version and the kernel, then (debug) the syscalls captured. */
+static void log_start(void)
+{
+	struct utsname u;
+
+	if (uname(&u) == 0)
+		log_info("saker %s (event ABI %d) on %s %s %s", SAKER_VERSION, SK_ABI_VERSION,
+			 u.sysname, u.release, u.machine);
+}
+
+static void log_capture_set(const uint64_t *bm)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (unsigned id = 0; id < SK_NR_SYSCALLS; id++)
+		if (syscall_set_has(bm, id))
+			sb_addf(&sb, "%s%s", sb.len ? " " : "", syscall_name(id) ? syscall_name(id) : "?");
+	log_debug("capture set: %s", sb.buf ? sb.buf : "");
+	sb_release(&sb);
+}
+
 static void set_alert_opts(struct daemon *d, const struct config *c)
 {
 	d->aopts = (struct alert_opts){
@@ -361,6 +385,7 @@ int daemon_run(const struct daemon_opts *o)
 	struct loader_opts lo;
 
 	time_sync();
+	log_start();
 	metrics_init(&d.m);
 	d.cfg = c;
 	d.xenv.hostname = alert_hostname();
@@ -451,6 +476,7 @@ int daemon_run(const struct daemon_opts *o)
 	}
 	if (c->web_enabled)
 		web_start(&d, ep);
+	log_capture_set(bitmap);
 	log_info("ready: capturing %u syscalls, %zu threads read from /proc, %u rules active",
 		 nsys, seeded, d.rs ? ruleset_n_rules(d.rs) : 0);
 
