@@ -272,26 +272,44 @@ static int set_str(struct comp *c, struct vm_value *v, const char *s, size_t len
 	return 0;
 }
 
-/* Adds a string constant for a transformer's literal argument; returns its index. */
-static int str_const(struct comp *c, const struct cond_node *v)
+/* A new, empty constant at the end of the pool, with text (the node as written) for the
+ * disassembler; NULL (error set) when the pool is full or memory runs out. */
+static struct vm_const *new_const(struct comp *c, const struct cond_node *text)
 {
 	struct vm_prog *p = c->p;
 	struct vm_const *a, *k;
 
-	if (p->n_consts >= VM_MAX_CONSTS)
-		return fail(c, "condition too large: more than %d constants", VM_MAX_CONSTS);
+	if (p->n_consts >= VM_MAX_CONSTS) {
+		fail(c, "condition too large: more than %d constants", VM_MAX_CONSTS);
+		return NULL;
+	}
 	a = grow(p->consts, &c->consts_cap, p->n_consts, sizeof(*a));
-	if (!a)
-		return fail(c, "out of memory");
+	if (!a) {
+		fail(c, "out of memory");
+		return NULL;
+	}
 	p->consts = a;
 	k = &a[p->n_consts];
 	memset(k, 0, sizeof(*k));
-	k->kind = VM_K_VALUE;
 	k->v.kind = VM_V_LIST; /* nothing owned yet, safe to free */
 	p->n_consts++;
-	k->text = node_text(v);
-	if (!k->text)
-		return fail(c, "out of memory");
+	k->text = node_text(text);
+	if (!k->text) {
+		fail(c, "out of memory");
+		return NULL;
+	}
+	return k;
+}
+
+/* Adds a string constant for a transformer's literal argument; returns its index. */
+static int str_const(struct comp *c, const struct cond_node *v)
+{
+	struct vm_prog *p = c->p;
+	struct vm_const *k = new_const(c, v);
+
+	if (!k)
+		return -1;
+	k->kind = VM_K_VALUE;
 	if (set_str(c, &k->v, v->text, strlen(v->text)))
 		return -1;
 	return (int)p->n_consts - 1;
@@ -495,26 +513,16 @@ static int add_const(struct comp *c, const struct vm_slot *lhs, enum cond_op op,
 		     const struct cond_node *rhs)
 {
 	struct vm_prog *p = c->p;
-	struct vm_const *a, *k;
+	struct vm_const *k;
 	bool listy = mod != COND_MOD_NONE || op == COND_OP_IN || op == COND_OP_INTERSECTS ||
 		     op == COND_OP_PMATCH;
 	const struct cond_node *one = rhs;
 	size_t n;
 	struct vm_value *items;
 
-	if (p->n_consts >= VM_MAX_CONSTS)
-		return fail(c, "condition too large: more than %d constants", VM_MAX_CONSTS);
-	a = grow(p->consts, &c->consts_cap, p->n_consts, sizeof(*a));
-	if (!a)
-		return fail(c, "out of memory");
-	p->consts = a;
-	k = &a[p->n_consts];
-	memset(k, 0, sizeof(*k));
-	k->v.kind = VM_V_LIST; /* nothing owned yet, safe to free */
-	p->n_consts++;
-	k->text = node_text(rhs);
-	if (!k->text)
-		return fail(c, "out of memory");
+	k = new_const(c, rhs);
+	if (!k)
+		return -1;
 	if (!listy) {
 		if (rhs->kind != COND_VALUE)
 			return fail(c, "operator '%s' needs a single value", cond_op_name(op));
