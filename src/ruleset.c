@@ -225,18 +225,15 @@ static int number_programs(struct ruleset *rs)
 
 	for (unsigned c = 0; c < EVT_CODES; c++) {
 		for (unsigned i = 0; i < rs->buckets[c].n; i++) {
-			struct entry *e = &rs->buckets[c].e[i];
-			const struct vm_prog *p = e->prog;
+			const struct vm_prog *p = rs->buckets[c].e[i].prog;
 			struct prog_ids *pi = NULL;
 			uint16_t *ck, *fd;
 
 			for (size_t k = 0; k < rs->n_pids && !pi; k++)
 				if (rs->pids[k].prog == p)
 					pi = &rs->pids[k];
-			if (pi) {
-				e->ids = &pi->ids;
-				continue;
-			}
+			if (pi)
+				continue; /* a program shared by several buckets: numbered once */
 			if (rs->n_pids == cap) {
 				size_t ncap = cap ? cap * 2 : 64;
 				struct prog_ids *v = realloc(rs->pids, ncap * sizeof(*v));
@@ -245,7 +242,6 @@ static int number_programs(struct ruleset *rs)
 					goto out;
 				rs->pids = v;
 				cap = ncap;
-				/* entries point into pids: renumber them below */
 			}
 			ck = calloc(p->n_insns + 1, sizeof(*ck));
 			fd = calloc(p->n_slots + 1, sizeof(*fd));
@@ -284,7 +280,7 @@ static int number_programs(struct ruleset *rs)
 			}
 		}
 	}
-	/* pids may have moved while growing: point the entries at their final place */
+	/* once pids has stopped moving: each entry to its program's numbers */
 	for (unsigned c = 0; c < EVT_CODES; c++)
 		for (unsigned i = 0; i < rs->buckets[c].n; i++)
 			for (size_t k = 0; k < rs->n_pids; k++)
