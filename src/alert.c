@@ -263,3 +263,78 @@ void alert_format(struct strbuf *out, const struct alert_opts *o, const struct a
 	sb_addc(out, '}');
 	sb_release(&msg);
 }
+
+void alert_format_internal(struct strbuf *out, const struct alert_opts *o,
+			   const struct alert_internal *a, uint64_t wall_ns)
+{
+	struct strbuf msg = STRBUF_INIT;
+	const size_t *order;
+	size_t stack[16], *sorted = stack;
+	char tbuf[48];
+
+	/* the text: "<time>: <Priority> <message> (k1="v1" k2="v2" ...)", values as JSON */
+	sb_add(&msg, tbuf, time_text(wall_ns, o->time_iso, false, tbuf));
+	sb_add(&msg, ": ", 2);
+	sb_adds(&msg, a->priority);
+	sb_addc(&msg, ' ');
+	sb_adds(&msg, a->message);
+	if (a->n) {
+		sb_adds(&msg, " (");
+		for (size_t i = 0; i < a->n; i++) {
+			if (i)
+				sb_addc(&msg, ' ');
+			sb_adds(&msg, a->keys[i]);
+			sb_addc(&msg, '=');
+			sb_add_json_string(&msg, a->values[i], strlen(a->values[i]));
+		}
+		sb_addc(&msg, ')');
+	}
+	if (!o->json) {
+		sb_add_json_escaped(out, msg.buf, msg.len);
+		sb_release(&msg);
+		return;
+	}
+	sb_adds(out, "{\"hostname\":");
+	sb_add_json_string(out, o->hostname, strlen(o->hostname));
+	if (o->include_output) {
+		sb_adds(out, ",\"output\":");
+		sb_add_json_string(out, msg.buf, msg.len);
+	}
+	if (o->include_output_fields) {
+		/* keys in byte order, like every other object saker writes */
+		if (a->n > sizeof(stack) / sizeof(stack[0])) {
+			sorted = malloc(a->n * sizeof(*sorted));
+			if (!sorted)
+				abort();
+		}
+		for (size_t i = 0; i < a->n; i++) {
+			size_t j = i;
+
+			while (j && strcmp(a->keys[sorted[j - 1]], a->keys[i]) > 0) {
+				sorted[j] = sorted[j - 1];
+				j--;
+			}
+			sorted[j] = i;
+		}
+		order = sorted;
+		sb_adds(out, ",\"output_fields\":{");
+		for (size_t i = 0; i < a->n; i++) {
+			if (i)
+				sb_addc(out, ',');
+			sb_add_json_string(out, a->keys[order[i]], strlen(a->keys[order[i]]));
+			sb_addc(out, ':');
+			sb_add_json_string(out, a->values[order[i]], strlen(a->values[order[i]]));
+		}
+		sb_addc(out, '}');
+		if (sorted != stack)
+			free(sorted);
+	}
+	sb_adds(out, ",\"priority\":");
+	sb_add_json_string(out, a->priority, strlen(a->priority));
+	sb_adds(out, ",\"rule\":");
+	sb_add_json_string(out, a->rule, strlen(a->rule));
+	sb_adds(out, ",\"source\":\"internal\",\"time\":\"");
+	sb_add(out, tbuf, time_text(wall_ns, true, true, tbuf));
+	sb_adds(out, "\"}");
+	sb_release(&msg);
+}

@@ -7,6 +7,7 @@
 #define SAKER_ALERT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "outfmt.h"
@@ -36,6 +37,23 @@ struct alert_rule {
 /* Appends one alert (no trailing newline). wall_ns: the event time, ns since the epoch. */
 void alert_format(struct strbuf *out, const struct alert_opts *o, const struct alert_rule *r,
 		  const struct vm_fieldsrc *src, uint64_t wall_ns);
+
+/* An alert of saker's own (source "internal", spec d.5): a fixed rule name, a message and
+ * string-valued fields, no tags. */
+struct alert_internal {
+	const char *rule;     /* "saker internal: syscall event drop" */
+	const char *priority; /* canonical name */
+	const char *message;
+	const char *const *keys;
+	const char *const *values;
+	size_t n;
+};
+
+/* Appends one internal alert (no trailing newline): the text line "<time>: <Priority>
+ * <message> (k1="v1" ...)", or the JSON object with hostname, output, output_fields,
+ * priority, rule, source and time (json_include_output/_output_fields apply). */
+void alert_format_internal(struct strbuf *out, const struct alert_opts *o,
+			   const struct alert_internal *a, uint64_t wall_ns);
 
 /* "HH:MM:SS.nnnnnnnnn" in local time, or ISO 8601 UTC with "+0000" when iso. */
 void alert_time_text(uint64_t wall_ns, bool iso, char *buf, size_t cap);

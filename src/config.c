@@ -22,7 +22,8 @@ enum key_type {
 	KEY_BOOL,
 	KEY_ENUM,
 	KEY_STRLIST,
-	KEY_STRING /* a char * owned by the config; NULL: unset */
+	KEY_STRING, /* a char * owned by the config; NULL: unset */
+	KEY_DOUBLE  /* bounds in dmin, dmax */
 };
 
 struct key {
@@ -35,6 +36,7 @@ struct key {
 	bool paths; /* KEY_STRLIST of paths: relative ones are taken from the file's dir */
 	const char *help;
 	const char *(*check)(const char *v); /* KEY_STRING: NULL when v is fine, else why not */
+	double dmin, dmax;		     /* KEY_DOUBLE bounds */
 };
 
 static const char *const log_levels[] = {"error", "warning", "info", "debug", NULL};
@@ -88,7 +90,22 @@ static const char *check_http_url(const char *v)
 
 static const struct key keys[] = {
     {"log_level", KEY_ENUM, OFF(log_level), 0, 0, false, log_levels, false,
-     "least severe log message written to stderr: error, warning, info or debug"},
+     "least severe log message written: error, warning, info or debug"},
+    {"log_stderr", KEY_BOOL, OFF(log_stderr), 0, 0, false, NULL, false,
+     "write log messages to stderr"},
+    {"log_syslog", KEY_BOOL, OFF(log_syslog), 0, 0, false, NULL, false,
+     "send log messages to syslog (/dev/log, facility daemon, tag saker)"},
+    {"syscall_event_drops.threshold", KEY_DOUBLE, OFF(drops_threshold), 0, 0, false, NULL,
+     false, "share of events dropped in a second (0 to 1) above which the actions run", NULL,
+     0.0, 1.0},
+    {"syscall_event_drops.actions", KEY_STRLIST, OFF(drops_actions), 0, 0, false, NULL, false,
+     "what to do when drops pass the threshold: log, alert (an internal alert through the "
+     "outputs), exit, or ignore alone"},
+    {"syscall_event_drops.rate", KEY_DOUBLE, OFF(drops_rate), 0, 0, false, NULL, false,
+     "how often the actions may run, in tokens per second (0.03333: one every 30 s)", NULL,
+     1e-6, 1000.0},
+    {"syscall_event_drops.max_burst", KEY_UINT, OFF(drops_max_burst), 1, 1000, false, NULL,
+     false, "how many times the actions may run back to back before the rate applies"},
     {"engine.ringbuf_size_mb", KEY_UINT, OFF(ringbuf_size_mb), 1, 1024, true, NULL, false,
      "size of the kernel-to-daemon ring buffer in MiB (a power of two)"},
     {"engine.drain_interval_ms", KEY_UINT, OFF(drain_interval_ms), 1, 1000, false, NULL, false,
@@ -191,6 +208,12 @@ void config_defaults(struct config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->log_level = 2; /* info */
+	c->log_stderr = true;
+	c->drops_threshold = 0.1;
+	strlist_add(&c->drops_actions, "log");
+	strlist_add(&c->drops_actions, "alert");
+	c->drops_rate = 0.03333;
+	c->drops_max_burst = 1;
 	c->ringbuf_size_mb = 4;
 	c->drain_interval_ms = 1;
 	c->attach = ATTACH_AUTO;
@@ -374,6 +397,24 @@ static int key_set_scalar(struct config *c, const struct key *k, const char *v, 
 		}
 		free(*sp);
 		*sp = copy;
+		return 0;
+	}
+	case KEY_DOUBLE: {
+		char *end;
+		double d;
+
+		errno = 0;
+		d = strtod(v, &end);
+		if (!*v || *end || errno || d != d) {
+			log_error("%s: key '%s': expected a number, got '%s'", where, k->name, v);
+			return -1;
+		}
+		if (d < k->dmin || d > k->dmax) {
+			log_error("%s: key '%s': %g is out of range (%g to %g)", where, k->name, d,
+				  k->dmin, k->dmax);
+			return -1;
+		}
+		*(double *)field = d;
 		return 0;
 	}
 	case KEY_STRLIST:
@@ -577,11 +618,44 @@ int config_check(const struct config *c)
 			errors++;
 		}
 	}
+	if (config_drop_actions(c, why, sizeof(why)) < 0) {
+		log_error("key 'syscall_event_drops.actions': %s", why);
+		errors++;
+	}
 	if (c->http_user_agent && strpbrk(c->http_user_agent, "\r\n")) {
 		log_error("key 'http_output.user_agent': control characters are not allowed");
 		errors++;
 	}
 	return errors ? -1 : 0;
+}
+
+int config_drop_actions(const struct config *c, char *why, size_t cap)
+{
+	static const char *const names[] = {"log", "alert", "exit", "ignore"};
+	int mask = 0;
+	bool ignore = false;
+
+	for (size_t i = 0; i < c->drops_actions.n; i++) {
+		const char *a = c->drops_actions.v[i];
+		size_t j;
+
+		for (j = 0; j < sizeof(names) / sizeof(names[0]); j++)
+			if (strcmp(a, names[j]) == 0)
+				break;
+		if (j == sizeof(names) / sizeof(names[0])) {
+			snprintf(why, cap, "'%s' is not one of: log, alert, exit, ignore", a);
+			return -1;
+		}
+		if (j == 3)
+			ignore = true;
+		else
+			mask |= 1 << j;
+	}
+	if (ignore && (mask & (DROP_ACTION_LOG | DROP_ACTION_ALERT))) {
+		snprintf(why, cap, "'ignore' cannot be combined with 'log' or 'alert'");
+		return -1;
+	}
+	return mask;
 }
 
 void config_describe(const struct config *c)
@@ -594,6 +668,9 @@ void config_describe(const struct config *c)
 		switch (k->type) {
 		case KEY_UINT:
 			printf("%u\n", *(const unsigned *)field);
+			break;
+		case KEY_DOUBLE:
+			printf("%g\n", *(const double *)field);
 			break;
 		case KEY_BOOL:
 			printf("%s\n", *(const bool *)field ? "true" : "false");

@@ -24,6 +24,12 @@ struct strlist {
 
 struct config {
 	int log_level;		    /* log_level */
+	bool log_stderr;	    /* log_stderr */
+	bool log_syslog;	    /* log_syslog */
+	double drops_threshold;	    /* syscall_event_drops.threshold: 0..1 */
+	struct strlist drops_actions; /* syscall_event_drops.actions */
+	double drops_rate;	    /* syscall_event_drops.rate: tokens per second */
+	unsigned drops_max_burst;   /* syscall_event_drops.max_burst */
 	unsigned ringbuf_size_mb;   /* engine.ringbuf_size_mb */
 	unsigned drain_interval_ms; /* engine.drain_interval_ms */
 	int attach;		    /* engine.attach */
@@ -85,6 +91,15 @@ int config_apply_override(struct config *c, const char *kv);
 /* Checks what single keys cannot: keys that need each other (file_output.enabled needs
  * file_output.filename), URLs and headers. Returns 0, or -1 after logging every problem. */
 int config_check(const struct config *c);
+
+/* syscall_event_drops.actions as DROP_ACTION_* bits (0: ignore), or -1 with why filled in
+ * for a name that is not an action or 'ignore' together with log or alert. */
+enum {
+	DROP_ACTION_LOG = 1,
+	DROP_ACTION_ALERT = 2,
+	DROP_ACTION_EXIT = 4
+};
+int config_drop_actions(const struct config *c, char *why, size_t cap);
 
 /* Writes every key with its current value and help, as YAML comments and values. */
 void config_describe(const struct config *c);

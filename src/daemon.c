@@ -13,6 +13,7 @@
 
 #include "alert.h"
 #include "decode.h"
+#include "drops.h"
 #include "extract.h"
 #include "loader.h"
 #include "log.h"
@@ -47,6 +48,10 @@ struct daemon {
 	uint64_t evt_num;
 	uint64_t alerts;
 	struct outputs *outs; /* the alert channels, each with its queue and thread */
+
+	struct drops drops;	/* syscall_event_drops: the once-a-second check */
+	bool drops_exit;	/* its 'exit' action ran: stop with status 1 */
+	uint64_t internal_alerts;
 
 	struct metrics m;	/* what /metrics and /healthz report */
 	struct webserver *web; /* NULL: webserver.enabled is off, or it could not listen */
@@ -121,6 +126,72 @@ static int on_record(void *ctx, void *data, size_t size)
 	}
 	state_post(d->state, &cx);
 	return 0;
+}
+
+/* syscall_event_drops.actions; the config was checked, but never run 'all' on a bad one */
+static int drop_actions(const struct config *c)
+{
+	char why[128];
+	int a = config_drop_actions(c, why, sizeof(why));
+
+	return a < 0 ? 0 : a;
+}
+
+/* The once-a-second drop check (spec e, syscall_event_drops): above the threshold, and as
+ * often as the token bucket allows, log, send an internal alert, and/or stop. */
+static void check_drops(struct daemon *d)
+{
+	struct sk_counters k;
+	struct drops_interval iv;
+	int act;
+
+	if (loader_counters(&d->ld, &k))
+		return;
+	act = drops_tick(&d->drops, &k, metrics_now_ns(), &iv);
+	if (!act)
+		return;
+	if (act & DROP_ACTION_LOG)
+		log_warn("syscall event drops: %llu of %llu events lost in the last %.1f s (ring "
+			 "buffer full: %llu, too large: %llu, unreadable: %llu)",
+			 (unsigned long long)iv.dropped, (unsigned long long)iv.seen,
+			 (double)iv.ns / 1e9, (unsigned long long)iv.full,
+			 (unsigned long long)iv.too_large, (unsigned long long)iv.read_fail);
+	if (act & DROP_ACTION_ALERT) {
+		char v[6][24], msg[160];
+		const char *keys[] = {"ebpf_enabled",	   "n_drops",	     "n_drops_buffer_total",
+				      "n_drops_read_fail", "n_drops_too_large", "n_evts"};
+		const char *vals[6] = {v[0], v[1], v[2], v[3], v[4], v[5]};
+		struct alert_internal a = {
+		    .rule = "saker internal: syscall event drop",
+		    .priority = "Debug",
+		    .message = msg,
+		    .keys = keys,
+		    .values = vals,
+		    .n = 6,
+		};
+
+		snprintf(v[0], sizeof(v[0]), "1");
+		snprintf(v[1], sizeof(v[1]), "%llu", (unsigned long long)iv.dropped);
+		snprintf(v[2], sizeof(v[2]), "%llu", (unsigned long long)iv.full);
+		snprintf(v[3], sizeof(v[3]), "%llu", (unsigned long long)iv.read_fail);
+		snprintf(v[4], sizeof(v[4]), "%llu", (unsigned long long)iv.too_large);
+		snprintf(v[5], sizeof(v[5]), "%llu", (unsigned long long)iv.seen);
+		snprintf(msg, sizeof(msg),
+			 "saker internal: syscall event drop. %llu system calls dropped in the "
+			 "last %.1f s.",
+			 (unsigned long long)iv.dropped, (double)iv.ns / 1e9);
+		sb_reset(&d->line);
+		alert_format_internal(&d->line, &d->aopts, &a, time_boot_to_wall(time_boot_now()));
+		outputs_emit(d->outs, d->line.buf, d->line.len, RULES_PRIO_DEBUG);
+		d->internal_alerts++;
+		metrics_alert(&d->m, a.rule, a.priority);
+	}
+	if (act & DROP_ACTION_EXIT) {
+		log_error("syscall event drops: %llu of %llu events lost in the last second; "
+			  "stopping (syscall_event_drops.actions has 'exit')",
+			  (unsigned long long)iv.dropped, (unsigned long long)iv.seen);
+		d->drops_exit = true;
+	}
 }
 
 /* Every fd the tables hold (a walk: only for the counters). */
@@ -218,7 +289,8 @@ enum {
 	TAG_SIGNAL,
 	TAG_DEADLINE,
 	TAG_STATS,
-	TAG_WEB
+	TAG_WEB,
+	TAG_DROPS
 };
 
 static bool web_health(void *ctx, struct strbuf *why)
@@ -365,6 +437,16 @@ static void reload(struct daemon *d)
 	}
 	d->cfg_owned = nc;
 	set_alert_opts(d, nc);
+	if (!d->o->verbose)
+		log_set_level((enum sk_log_level)nc->log_level);
+	log_set_destinations(nc->log_stderr, nc->log_syslog);
+	/* the drop check keeps its counters and tokens; its settings are the new ones */
+	d->drops.threshold = nc->drops_threshold;
+	d->drops.rate = nc->drops_rate;
+	d->drops.burst = nc->drops_max_burst;
+	if (d->drops.tokens > d->drops.burst)
+		d->drops.tokens = d->drops.burst;
+	d->drops.actions = drop_actions(nc);
 
 	nsys = syscall_set_build(bm, nc, rules_bm, d->o->dump);
 	loader_set_bitmap(&d->ld, bm);
@@ -379,7 +461,7 @@ int daemon_run(const struct daemon_opts *o)
 	uint64_t bitmap[SK_BITMAP_WORDS], rules_bm[SK_BITMAP_WORDS];
 	unsigned nsys;
 	sigset_t mask;
-	int ep = -1, sfd = -1, drain = -1, deadline = -1, stats = -1, rc = 1;
+	int ep = -1, sfd = -1, drain = -1, deadline = -1, stats = -1, dropt = -1, rc = 1;
 	bool running = true;
 	size_t seeded;
 	struct loader_opts lo;
@@ -474,6 +556,14 @@ int daemon_run(const struct daemon_opts *o)
 			goto out;
 		}
 	}
+	drops_init(&d.drops, c->drops_threshold, c->drops_rate, c->drops_max_burst,
+		   drop_actions(c));
+	dropt = timer_new(1000, 0); /* runs with no actions too: a reload may add some */
+	if (dropt < 0 || epoll_add(ep, dropt, TAG_DROPS)) {
+		log_error("cannot set up the drop check timer: %s", strerror(errno));
+		goto out;
+	}
+	check_drops(&d); /* the counters' starting point */
 	if (c->web_enabled)
 		web_start(&d, ep);
 	log_capture_set(bitmap);
@@ -534,6 +624,12 @@ int daemon_run(const struct daemon_opts *o)
 				timer_ack(stats);
 				report_counters(&d, "stats");
 				break;
+			case TAG_DROPS:
+				timer_ack(dropt);
+				check_drops(&d);
+				if (d.drops_exit)
+					running = false;
+				break;
 			}
 		}
 		/* the event dump only: alerts are the stdout output's, and the loop must never
@@ -550,12 +646,14 @@ int daemon_run(const struct daemon_opts *o)
 	/* every queued alert delivered, or counted as not, before the exit counters */
 	outputs_shutdown(d.outs, c->output_timeout_ms);
 	report_counters(&d, "exit");
-	rc = 0;
+	rc = d.drops_exit ? 1 : 0;
 out:
 	webserver_close(d.web);
 	outputs_free(d.outs);
 	if (stats >= 0)
 		close(stats);
+	if (dropt >= 0)
+		close(dropt);
 	if (deadline >= 0)
 		close(deadline);
 	if (drain >= 0)

@@ -15,6 +15,7 @@ struct daemon_opts {
 	enum dump_format dump_format;
 	bool dump;	     /* print every event */
 	bool unbuffered;     /* flush stdout after every line */
+	bool verbose;	     /* -v: debug logs, whatever log_level says (also after SIGHUP) */
 	unsigned duration_s; /* -M: stop after this long (0: run until a signal) */
 	const struct rules_loaded *rules; /* evaluated on every event; NULL: none */
 	/* SIGHUP: reads the configuration and rules again. Returns 0 with a new config and

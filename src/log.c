@@ -1,10 +1,13 @@
 #include "log.h"
 
 #include <bpf/libbpf.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 
 static enum sk_log_level cur_level = SK_LOG_INFO;
+static bool to_stderr = true, to_syslog;
 
 static const char *const level_names[] = {
     [SK_LOG_ERROR] = "error",
@@ -12,6 +15,16 @@ static const char *const level_names[] = {
     [SK_LOG_INFO] = "info",
     [SK_LOG_DEBUG] = "debug",
 };
+
+void log_set_destinations(bool stderr_on, bool syslog_on)
+{
+	if (syslog_on && !to_syslog)
+		openlog("saker", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	else if (!syslog_on && to_syslog)
+		closelog();
+	to_stderr = stderr_on;
+	to_syslog = syslog_on;
+}
 
 void log_set_level(enum sk_log_level level)
 {
@@ -44,7 +57,16 @@ static void log_vmsg(enum sk_log_level level, const char *fmt, va_list ap)
 	n = strlen(line);
 	while (n && line[n - 1] == '\n')
 		line[--n] = '\0';
-	fprintf(stderr, "saker: %s: %s\n", level_names[level], line);
+	if (to_stderr)
+		fprintf(stderr, "saker: %s: %s\n", level_names[level], line);
+	if (to_syslog) {
+		static const int sev[] = {[SK_LOG_ERROR] = LOG_ERR,
+					  [SK_LOG_WARN] = LOG_WARNING,
+					  [SK_LOG_INFO] = LOG_INFO,
+					  [SK_LOG_DEBUG] = LOG_DEBUG};
+
+		syslog(sev[level], "%s: %s", level_names[level], line);
+	}
 }
 
 void log_msg(enum sk_log_level level, const char *fmt, ...)

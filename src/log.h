@@ -5,6 +5,7 @@
 #define SAKER_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 enum sk_log_level {
 	SK_LOG_ERROR,
@@ -14,6 +15,8 @@ enum sk_log_level {
 };
 
 void log_set_level(enum sk_log_level level);
+/* Where messages go: stderr (the default) and/or syslog (facility daemon, tag "saker"). */
+void log_set_destinations(bool to_stderr, bool to_syslog);
 enum sk_log_level log_get_level(void);
 /* Parses "error", "warning"/"warn", "info" or "debug"; returns -1 for anything else. */
 int log_level_parse(const char *s);

@@ -562,6 +562,7 @@ int main(int argc, char **argv)
 		if (config_apply_override(&cfg, overrides[i]))
 			exit(2);
 	log_set_level(verbose ? SK_LOG_DEBUG : (enum sk_log_level)cfg.log_level);
+	log_set_destinations(cfg.log_stderr, cfg.log_syslog);
 	log_install_libbpf();
 	/* -r replaces rules_files entirely (spec f). */
 	explicit_rules = n_rules_paths > 0;
@@ -607,6 +608,7 @@ int main(int argc, char **argv)
 		dopts.dump = loaded == NULL;
 	dopts.cfg = &cfg;
 	dopts.rules = loaded;
+	dopts.verbose = verbose;
 	{
 		static struct reload_ctx rctx;
 
