@@ -1,6 +1,8 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +50,10 @@ struct daemon {
 	uint64_t evt_num;
 	uint64_t alerts;
 	struct outputs *outs; /* the alert channels, each with its queue and thread */
+	/* channels a SIGHUP replaced: still delivering what they hold, on a thread of their
+	 * own; once done, their counters are added to carried and they are freed */
+	struct retired *retired;
+	struct output_stats carried[OUTPUT_NKINDS];
 
 	struct drops drops;	/* syscall_event_drops: the once-a-second check */
 	bool drops_exit;	/* its 'exit' action ran: stop with status 1 */
@@ -55,7 +61,108 @@ struct daemon {
 
 	struct metrics m;	/* what /metrics and /healthz report */
 	struct webserver *web; /* NULL: webserver.enabled is off, or it could not listen */
+	int ep;		       /* the event loop's epoll */
 };
+
+/* Old alert channels on their way out after a SIGHUP. */
+struct retired {
+	struct outputs *o;
+	unsigned deadline_ms;
+	pthread_t th;
+	atomic_bool done;
+	struct retired *next;
+};
+
+static void *retire_run(void *arg)
+{
+	struct retired *r = arg;
+
+	outputs_shutdown(r->o, r->deadline_ms);
+	outputs_log_counters(r->o, "reload: replaced");
+	atomic_store(&r->done, true);
+	return NULL;
+}
+
+static void stats_add(struct output_stats *to, const struct output_stats *from)
+{
+	for (size_t i = 0; i < OUTPUT_NKINDS; i++) {
+		to[i].sent += from[i].sent;
+		to[i].dropped += from[i].dropped;
+		to[i].failed += from[i].failed;
+		to[i].dropped_exit += from[i].dropped_exit;
+		to[i].reconnects += from[i].reconnects;
+		to[i].retries += from[i].retries;
+		to[i].queued += from[i].queued;
+	}
+}
+
+/* Hands the old channels to a thread that delivers what they hold (at most output_timeout),
+ * so the event loop never waits on them. */
+static void outputs_retire(struct daemon *d, struct outputs *old, unsigned deadline_ms)
+{
+	struct retired *r = calloc(1, sizeof(*r));
+
+	if (r) {
+		r->o = old;
+		r->deadline_ms = deadline_ms;
+		atomic_init(&r->done, false);
+		if (pthread_create(&r->th, NULL, retire_run, r) == 0) {
+			r->next = d->retired;
+			d->retired = r;
+			return;
+		}
+		free(r);
+	}
+	/* no thread: do it here, late rather than never */
+	retire_run(&(struct retired){.o = old, .deadline_ms = deadline_ms});
+	{
+		struct output_stats st[OUTPUT_NKINDS];
+
+		outputs_stats(old, st);
+		stats_add(d->carried, st);
+	}
+	outputs_free(old);
+}
+
+/* Frees the retired channels that are done (all of them, waiting, when wait is set), their
+ * counters kept in carried. */
+static void outputs_reap(struct daemon *d, bool wait)
+{
+	struct retired **pp = &d->retired;
+
+	while (*pp) {
+		struct retired *r = *pp;
+		struct output_stats st[OUTPUT_NKINDS];
+
+		if (!wait && !atomic_load(&r->done)) {
+			pp = &r->next;
+			continue;
+		}
+		pthread_join(r->th, NULL);
+		outputs_stats(r->o, st);
+		for (size_t i = 0; i < OUTPUT_NKINDS; i++)
+			st[i].queued = 0;
+		stats_add(d->carried, st);
+		outputs_free(r->o);
+		*pp = r->next;
+		free(r);
+	}
+}
+
+/* /metrics: the running channels plus everything the replaced ones did. */
+static size_t daemon_outputs_stats(const void *ctx, struct output_stats *out)
+{
+	const struct daemon *d = ctx;
+	struct output_stats st[OUTPUT_NKINDS];
+	size_t n = outputs_stats(d->outs, out);
+
+	stats_add(out, d->carried);
+	for (const struct retired *r = d->retired; r; r = r->next) {
+		outputs_stats(r->o, st);
+		stats_add(out, st);
+	}
+	return n;
+}
 
 static void on_match(void *ctx, const struct loaded_rule *lr)
 {
@@ -321,7 +428,7 @@ static bool web_config_differs(const struct config *a, const struct config *b)
 
 /* The HTTP listener for /healthz and /metrics, in this loop (webserver.h). One that cannot
  * listen is logged and left out: detection goes on without it. */
-static void web_start(struct daemon *d, int ep)
+static void web_start(struct daemon *d)
 {
 	const struct config *c = d->cfg;
 	struct web_handlers h = {.health = web_health, .metrics = web_metrics, .ctx = d};
@@ -334,7 +441,7 @@ static void web_start(struct daemon *d, int ep)
 	char err[256];
 
 	d->web = webserver_open(&wo, &h, err, sizeof(err));
-	if (d->web && epoll_add(ep, webserver_fd(d->web), TAG_WEB)) {
+	if (d->web && epoll_add(d->ep, webserver_fd(d->web), TAG_WEB)) {
 		snprintf(err, sizeof(err), "epoll: %s", strerror(errno));
 		webserver_close(d->web);
 		d->web = NULL;
@@ -391,6 +498,8 @@ static void reload(struct daemon *d)
 	struct config *nc = NULL;
 	struct rules_loaded *nr = NULL;
 	struct ruleset *nrs = NULL;
+	struct outputs *nouts = NULL;
+	bool web_moves;
 	uint64_t rules_bm[SK_BITMAP_WORDS], bm[SK_BITMAP_WORDS];
 	unsigned nsys;
 
@@ -420,12 +529,29 @@ static void reload(struct daemon *d)
 	    nc->drain_interval_ms != d->cfg->drain_interval_ms)
 		log_warn("SIGHUP: changes to engine.* and state.proc_table_size take effect at "
 			 "the next start");
-	if (outputs_config_differs(d->o->cfg, nc)) /* the outputs run with the first config */
-		log_warn("SIGHUP: changes to the outputs take effect at the next start");
-	if (web_config_differs(d->cfg, nc))
-		log_warn("SIGHUP: changes to webserver.* take effect at the next start");
+	if (outputs_config_differs(d->cfg, nc)) {
+		/* new channels first: if they cannot start, nothing changes */
+		nouts = outputs_new(nc, &(struct outputs_opts){.unbuffered = d->o->unbuffered});
+		if (!nouts) {
+			log_error("SIGHUP: the new outputs cannot start; the running configuration, "
+				  "rules and outputs stay");
+			ruleset_free(nrs);
+			rules_loaded_free(nr);
+			config_free(nc);
+			free(nc);
+			return;
+		}
+	}
+	web_moves = web_config_differs(d->cfg, nc);
 
-	/* the swap: the next event runs the new rules */
+	/* the swap: the next event runs the new rules, the next alert takes the new outputs */
+	if (nouts) {
+		struct outputs *old = d->outs;
+
+		d->outs = nouts;
+		outputs_retire(d, old, d->cfg->output_timeout_ms);
+		log_info("SIGHUP: outputs replaced; the old ones deliver what they hold");
+	}
 	ruleset_free(d->rs);
 	d->rs = nrs;
 	rules_loaded_free(d->rules_owned);
@@ -437,6 +563,16 @@ static void reload(struct daemon *d)
 	}
 	d->cfg_owned = nc;
 	set_alert_opts(d, nc);
+	if (web_moves) {
+		/* closed first: the new listener may want the same port */
+		d->m.web = NULL;
+		webserver_close(d->web);
+		d->web = NULL;
+		if (nc->web_enabled)
+			web_start(d);
+		else
+			log_info("SIGHUP: webserver stopped");
+	}
 	if (!d->o->verbose)
 		log_set_level((enum sk_log_level)nc->log_level);
 	log_set_destinations(nc->log_stderr, nc->log_syslog);
@@ -515,8 +651,8 @@ int daemon_run(const struct daemon_opts *o)
 		goto out;
 	d.m.attached = true;
 	metrics_ring_open(&d.m, loader_ring_fd(&d.ld), lo.ringbuf_bytes);
-	d.m.outputs = d.outs;
-	d.m.outputs_stats = outputs_stats;
+	d.m.outputs_ctx = &d;
+	d.m.outputs_stats = daemon_outputs_stats;
 
 	/* Attached first, seeded second: whatever starts or ends while /proc is read is in
 	 * the ring and is applied after the seed. */
@@ -564,8 +700,9 @@ int daemon_run(const struct daemon_opts *o)
 		goto out;
 	}
 	check_drops(&d); /* the counters' starting point */
+	d.ep = ep;
 	if (c->web_enabled)
-		web_start(&d, ep);
+		web_start(&d);
 	log_capture_set(bitmap);
 	log_info("ready: capturing %u syscalls, %zu threads read from /proc, %u rules active",
 		 nsys, seeded, d.rs ? ruleset_n_rules(d.rs) : 0);
@@ -594,7 +731,8 @@ int daemon_run(const struct daemon_opts *o)
 				break;
 			}
 			case TAG_WEB:
-				webserver_run(d.web);
+				if (d.web) /* a SIGHUP earlier in this batch may have closed it */
+					webserver_run(d.web);
 				break;
 			case TAG_SIGNAL: {
 				struct signalfd_siginfo si;
@@ -627,6 +765,7 @@ int daemon_run(const struct daemon_opts *o)
 			case TAG_DROPS:
 				timer_ack(dropt);
 				check_drops(&d);
+				outputs_reap(&d, false);
 				if (d.drops_exit)
 					running = false;
 				break;
@@ -644,11 +783,13 @@ int daemon_run(const struct daemon_opts *o)
 	if (o->dump)
 		fflush(stdout);
 	/* every queued alert delivered, or counted as not, before the exit counters */
-	outputs_shutdown(d.outs, c->output_timeout_ms);
+	outputs_shutdown(d.outs, d.cfg->output_timeout_ms);
+	outputs_reap(&d, true);
 	report_counters(&d, "exit");
 	rc = d.drops_exit ? 1 : 0;
 out:
 	webserver_close(d.web);
+	outputs_reap(&d, true);
 	outputs_free(d.outs);
 	if (stats >= 0)
 		close(stats);

@@ -430,9 +430,9 @@ static void render_outputs(struct strbuf *out, const struct metrics *m)
 	struct output_stats os[OUTPUT_NKINDS];
 	size_t n;
 
-	if (!m->outputs || !m->outputs_stats)
+	if (!m->outputs_ctx || !m->outputs_stats)
 		return;
-	n = m->outputs_stats(m->outputs, os);
+	n = m->outputs_stats(m->outputs_ctx, os);
 	if (n > OUTPUT_NKINDS)
 		n = OUTPUT_NKINDS;
 	prom_family(out, "saker_output_queue_depth", "gauge",

@@ -63,9 +63,10 @@ struct metrics {
 	const struct webserver *web; /* its own counters, when it runs */
 
 	/* The alert channels (outputs.h): the daemon sets both once its outputs run; NULL:
-	 * no channel metrics. A pointer, so metrics.c links without outputs.c. */
-	const struct outputs *outputs;
-	size_t (*outputs_stats)(const struct outputs *o, struct output_stats *out);
+	 * no channel metrics. A callback, so metrics.c links without outputs.c, and so the
+	 * daemon can add up the channels a SIGHUP replaced (their counters never go back). */
+	const void *outputs_ctx;
+	size_t (*outputs_stats)(const void *ctx, struct output_stats *out);
 };
 
 void metrics_init(struct metrics *m);

@@ -11,8 +11,10 @@ import os
 import signal
 import subprocess
 import sys
+import socket
 import tempfile
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -56,11 +58,45 @@ def wait_log(path, text, timeout=5.0):
     return False
 
 
+def wait_file(path, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.path.exists(path):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def log_count(path, text):
+    return open(path, encoding="utf-8", errors="replace").read().count(text)
+
+
 def touch(path):
     with open(path, "w"):
         pass
     with open(path):
         pass
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def metric(port, name, labels):
+    """One sample's value from /metrics, or None."""
+    try:
+        body = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5).read()
+    except OSError:
+        return None
+    want = "%s{%s} " % (name, labels)
+    for line in body.decode().splitlines():
+        if line.startswith(want):
+            return float(line[len(want):])
+    return None
 
 
 def main():
@@ -75,9 +111,12 @@ def main():
                 {"name": "rule bad", "prefix": d})
     cfg = os.path.join(d, "saker.yaml")
 
-    def config(rules_file):
+    port = free_port()
+
+    def config(rules_file, extra=""):
         with open(cfg, "w") as f:
-            f.write("rules_files: [%s]\njson_output: true\n" % rules_file)
+            f.write("rules_files: [%s]\njson_output: true\nwebserver:\n  listen_port: %d\n%s"
+                    % (rules_file, port, extra))
 
     config("A.yaml")
     out, err = os.path.join(d, "out"), os.path.join(d, "err")
@@ -117,6 +156,75 @@ def main():
         touch(b3)
         tap.report("the running rules keep running after a refused reload",
                    [] if wait_alert(out, "rule B", b3) else ["no alert from rule B after"])
+
+        # outputs: a file output added, then moved, by SIGHUP; counters never go back
+        f1, f2 = os.path.join(d, "alerts1.jsonl"), os.path.join(d, "alerts2.jsonl")
+        sent_before = metric(port, "saker_output_sent_total", 'channel="stdout"')
+        config("B.yaml", "file_output:\n  enabled: true\n  keep_alive: true\n"
+               "  filename: %s\n" % f1)
+        p.send_signal(signal.SIGHUP)
+        problems = []
+        if not wait_log(err, "SIGHUP: outputs replaced"):
+            problems.append("no 'outputs replaced' line")
+        b4 = os.path.join(d, "tokB4")
+        touch(b4)
+        if not (wait_file(f1) and wait_alert(f1, "rule B", b4)):
+            problems.append("the new file output did not receive the alert")
+        if not wait_alert(out, "rule B", b4):
+            problems.append("stdout did not receive the alert after the outputs changed")
+        if os.path.exists(f1) and oct(os.stat(f1).st_mode & 0o777) != "0o600":
+            problems.append("file mode %o" % (os.stat(f1).st_mode & 0o777))
+        tap.report("SIGHUP adds a file output", problems)
+
+        config("B.yaml", "file_output:\n  enabled: true\n  filename: %s\n" % f2)
+        p.send_signal(signal.SIGHUP)
+        problems = []
+        b5 = os.path.join(d, "tokB5")
+        deadline = time.monotonic() + 5
+        while log_count(err, "SIGHUP: outputs replaced") < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        touch(b5)
+        if not (wait_file(f2) and wait_alert(f2, "rule B", b5)):
+            problems.append("the moved file output did not receive the alert")
+        time.sleep(0.3)
+        if any(a["output_fields"].get("fd.name") == b5 for a in alerts(f1)):
+            problems.append("the old file still received an alert after the move")
+        if not wait_log(err, "reload: replaced: output file: sent=") or \
+                "reload: replaced: output file: sent=0 " in open(err).read():
+            problems.append("the replaced file output's counters (sent > 0) were not logged")
+        sent_after = metric(port, "saker_output_sent_total", 'channel="stdout"')
+        if sent_before is None or sent_after is None or sent_after < sent_before + 2:
+            problems.append("stdout sent_total before %r, after %r: want at least 2 more" %
+                            (sent_before, sent_after))
+        tap.report("SIGHUP moves the file output; counters carry over", problems)
+
+        config("B.yaml", "file_output:\n  enabled: true\n")
+        p.send_signal(signal.SIGHUP)
+        ok = wait_log(err, "key 'file_output.enabled' is true but 'file_output.filename' "
+                      "is not set")
+        b6 = os.path.join(d, "tokB6")
+        touch(b6)
+        tap.report("SIGHUP with a bad output config: refused, the outputs stay",
+                   [] if ok and wait_alert(f2, "rule B", b6) else
+                   ["no refusal logged, or the running file output stopped"])
+
+        # the listener moves to another port
+        old_port = port
+        port = free_port()
+        config("B.yaml", "file_output:\n  enabled: true\n  filename: %s\n" % f2)
+        p.send_signal(signal.SIGHUP)
+        problems = []
+        if not wait_log(err, "webserver: listening on 127.0.0.1:%d" % port):
+            problems.append("no listening line for the new port %d" % port)
+        if metric(port, "saker_up", "") is None and metric(port, "saker_output_sent_total",
+                                                          'channel="stdout"') is None:
+            problems.append("/metrics does not answer on the new port")
+        try:
+            socket.create_connection(("127.0.0.1", old_port), timeout=2).close()
+            problems.append("the old port %d still accepts connections" % old_port)
+        except OSError:
+            pass
+        tap.report("SIGHUP moves the webserver to its new port", problems)
     finally:
         p.send_signal(signal.SIGINT)
         try:
