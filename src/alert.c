@@ -148,43 +148,66 @@ static void json_value(struct strbuf *out, const struct field_def *def, const st
 	}
 }
 
-/* Keys in byte order: the format's own order (outfmt.h), with the prefix's time token put in
- * its place (a field token of the same name collapses into it). */
-static void output_fields(struct strbuf *out, const struct alert_opts *o, const struct outfmt *f,
+/* Keys in byte order: the format's own order (outfmt.h), the prefix's time token and the
+ * append_output extra fields merged into it. On a name shared by several, the time token
+ * comes first, then the format's field, then an extra field. */
+static void output_fields(struct strbuf *out, const struct alert_opts *o, const struct alert_rule *r,
 			  const struct vm_fieldsrc *src, uint64_t wall_ns)
 {
 	const char *tname = o->time_iso ? "evt.time.iso8601" : "evt.time";
+	const struct outfmt *f = r->fmt;
 	bool time_done = false;
-	size_t k = 0;
+	size_t j = 0, e = 0, k = 0;
 
 	sb_addc(out, '{');
-	for (size_t j = 0; j <= f->n_order; j++) {
+	for (;;) {
 		const struct outfmt_token *t = j < f->n_order ? &f->tok[f->order[j]] : NULL;
-		int c = time_done ? 1 : t ? strcmp(tname, t->name) : -1;
+		const struct outfmt_extra *x = e < r->n_extras ? &r->extras[e] : NULL;
+		const char *name = time_done ? NULL : tname;
 		struct vm_value v;
 
-		if (c <= 0) {
-			time_done = true;
-			if (k++)
-				sb_addc(out, ',');
-			sb_add_json_string(out, tname, strlen(tname));
-			sb_addc(out, ':');
-			sb_add_u64(out, wall_ns);
-			if (c == 0)
-				continue;
-		}
-		if (!t)
+		if (t && (!name || strcmp(t->name, name) < 0))
+			name = t->name;
+		if (x && (!name || strcmp(x->key, name) < 0))
+			name = x->key;
+		if (!name)
 			break;
 		if (k++)
 			sb_addc(out, ',');
-		sb_add_json_string(out, t->name, strlen(t->name));
+		sb_add_json_string(out, name, strlen(name));
 		sb_addc(out, ':');
-		if (is_time_text_field(t->field.def->name))
+		if (!time_done && strcmp(name, tname) == 0) {
 			sb_add_u64(out, wall_ns);
-		else if (src->extract(src->ctx, &t->field, &v) == 0)
-			json_value(out, t->field.def, &v);
-		else
-			sb_adds(out, "null");
+		} else if (t && strcmp(name, t->name) == 0) {
+			if (is_time_text_field(t->field.def->name))
+				sb_add_u64(out, wall_ns);
+			else if (src->extract(src->ctx, &t->field, &v) == 0)
+				json_value(out, t->field.def, &v);
+			else
+				sb_adds(out, "null");
+		} else if (x->raw) {
+			const struct outfmt_token *xt = &x->fmt->tok[0];
+
+			if (is_time_text_field(xt->field.def->name))
+				sb_add_u64(out, wall_ns);
+			else if (src->extract(src->ctx, &xt->field, &v) == 0)
+				json_value(out, xt->field.def, &v);
+			else
+				sb_adds(out, "null");
+		} else {
+			struct strbuf txt = STRBUF_INIT;
+
+			outfmt_render(x->fmt, src, &txt);
+			sb_add_json_string(out, txt.buf ? txt.buf : "", txt.len);
+			sb_release(&txt);
+		}
+		/* everything of this name is done */
+		if (!time_done && strcmp(name, tname) == 0)
+			time_done = true;
+		if (t && strcmp(name, t->name) == 0)
+			j++;
+		if (x && strcmp(name, x->key) == 0)
+			e++;
 	}
 	sb_addc(out, '}');
 }
@@ -227,7 +250,7 @@ void alert_format(struct strbuf *out, const struct alert_opts *o, const struct a
 	}
 	if (o->include_output_fields) {
 		sb_adds(out, ",\"output_fields\":");
-		output_fields(out, o, r->fmt, src, wall_ns);
+		output_fields(out, o, r, src, wall_ns);
 	}
 	sb_adds(out, ",\"priority\":");
 	sb_add_json_string(out, r->priority, strlen(r->priority));

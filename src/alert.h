@@ -32,6 +32,8 @@ struct alert_rule {
 	size_t n_tags;
 	const char *source; /* "syscall" */
 	const struct outfmt *fmt;
+	const struct outfmt_extra *extras; /* append_output extra_fields: sorted by key */
+	size_t n_extras;
 };
 
 /* Appends one alert (no trailing newline). wall_ns: the event time, ns since the epoch. */

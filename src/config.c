@@ -23,7 +23,8 @@ enum key_type {
 	KEY_ENUM,
 	KEY_STRLIST,
 	KEY_STRING, /* a char * owned by the config; NULL: unset */
-	KEY_DOUBLE  /* bounds in dmin, dmax */
+	KEY_DOUBLE, /* bounds in dmin, dmax */
+	KEY_APPEND  /* append_output: a list of mappings */
 };
 
 struct key {
@@ -190,6 +191,9 @@ static const struct key keys[] = {
     {"http_output.max_retries", KEY_UINT, OFF(http_retries), 0, 10, false, NULL, false,
      "times a request is sent again after a network error, a 5xx, 408 or 429, with a backoff "
      "from 100 ms (a saker extension)"},
+    {"append_output", KEY_APPEND, OFF(append), 0, 0, false, NULL, false,
+     "additions to rule outputs: a list of {match: {source, tags, rule}, extra_output, "
+     "extra_fields, suggested_output} (docs/alerts.md)"},
     {"buffered_outputs", KEY_BOOL, OFF(buffered_outputs), 0, 0, false, NULL, false,
      "let stdio buffer stdout alerts (-U forces false); false: flushed as written"},
     {"outputs_queue.capacity", KEY_UINT, OFF(queue_capacity), 0, 1000000, false, NULL, false,
@@ -235,6 +239,13 @@ void config_defaults(struct config *c)
 	c->http_user_agent = strdup("saker/" SAKER_VERSION);
 	c->http_keep_alive = true;
 	c->http_retries = 2;
+	/* as the reference's shipped configuration: every syscall alert names its container
+	 * and pod */
+	c->append = calloc(1, sizeof(*c->append));
+	if (c->append) {
+		c->append[0].suggested = true;
+		c->n_append = 1;
+	}
 	c->queue_capacity = 10000;
 	c->output_timeout_ms = 2000;
 }
@@ -262,8 +273,29 @@ static int strlist_add(struct strlist *l, const char *s)
 	return 0;
 }
 
+static void append_clear(struct config *c)
+{
+	for (size_t i = 0; i < c->n_append; i++) {
+		struct append_entry *e = &c->append[i];
+
+		free(e->source);
+		free(e->rule);
+		strlist_clear(&e->tags);
+		free(e->extra_output);
+		for (size_t j = 0; j < e->n_fields; j++) {
+			free(e->fields[j].key);
+			free(e->fields[j].format);
+		}
+		free(e->fields);
+	}
+	free(c->append);
+	c->append = NULL;
+	c->n_append = 0;
+}
+
 void config_free(struct config *c)
 {
+	append_clear(c);
 	for (size_t i = 0; i < NKEYS; i++) {
 		if (keys[i].type == KEY_STRLIST)
 			strlist_clear((struct strlist *)((char *)c + keys[i].offset));
@@ -418,6 +450,7 @@ static int key_set_scalar(struct config *c, const struct key *k, const char *v, 
 		return 0;
 	}
 	case KEY_STRLIST:
+	case KEY_APPEND:
 		break;
 	}
 	log_error("%s: key '%s': expected a list", where, k->name);
@@ -432,6 +465,193 @@ struct walk {
 };
 
 static void walk_mapping(struct walk *w, yaml_node_t *map, const char *prefix);
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static unsigned node_line(const yaml_node_t *n)
+{
+	return (unsigned)n->start_mark.line + 1;
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+	if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on"))
+		*out = true;
+	else if (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off"))
+		*out = false;
+	else
+		return false;
+	return true;
+}
+
+/* A plain value into *dst (replacing it); false after logging when it is not one. */
+static bool append_string(struct walk *w, yaml_node_t *n, const char *what, char **dst)
+{
+	const char *v = scalar(n);
+
+	if (!v) {
+		log_error("%s:%u: key 'append_output': '%s' must be a single value", w->path,
+			  node_line(n), what);
+		return false;
+	}
+	free(*dst);
+	*dst = strdup(v);
+	return *dst != NULL;
+}
+
+static bool append_match(struct walk *w, yaml_node_t *m, struct append_entry *e)
+{
+	if (m->type != YAML_MAPPING_NODE) {
+		log_error("%s:%u: key 'append_output': 'match' must be a mapping (source, tags, "
+			  "rule)", w->path, node_line(m));
+		return false;
+	}
+	for (yaml_node_pair_t *pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top;
+	     pr++) {
+		yaml_node_t *kn = yaml_document_get_node(w->doc, pr->key);
+		yaml_node_t *vn = yaml_document_get_node(w->doc, pr->value);
+		const char *k = scalar(kn);
+
+		if (!k || !vn)
+			continue;
+		if (!strcmp(k, "source")) {
+			if (!append_string(w, vn, "match.source", &e->source))
+				return false;
+		} else if (!strcmp(k, "rule")) {
+			if (!append_string(w, vn, "match.rule", &e->rule))
+				return false;
+		} else if (!strcmp(k, "tags")) {
+			if (vn->type != YAML_SEQUENCE_NODE) {
+				log_error("%s:%u: key 'append_output': 'match.tags' must be a list",
+					  w->path, node_line(vn));
+				return false;
+			}
+			for (yaml_node_item_t *it = vn->data.sequence.items.start;
+			     it < vn->data.sequence.items.top; it++) {
+				const char *t = scalar(yaml_document_get_node(w->doc, *it));
+
+				if (!t) {
+					log_error("%s:%u: key 'append_output': 'match.tags' items must "
+						  "be plain values", w->path, node_line(vn));
+					return false;
+				}
+				if (strlist_add(&e->tags, t))
+					return false;
+			}
+		} else {
+			log_warn("%s:%u: key 'append_output': unknown key 'match.%s' (ignored)",
+				 w->path, node_line(kn), k);
+		}
+	}
+	return true;
+}
+
+static bool append_fields(struct walk *w, yaml_node_t *l, struct append_entry *e)
+{
+	if (l->type != YAML_SEQUENCE_NODE) {
+		log_error("%s:%u: key 'append_output': 'extra_fields' must be a list of field names "
+			  "and {key: format} mappings", w->path, node_line(l));
+		return false;
+	}
+	for (yaml_node_item_t *it = l->data.sequence.items.start; it < l->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *n = yaml_document_get_node(w->doc, *it);
+		struct append_field *f;
+		const char *key = NULL, *val = scalar(n);
+
+		if (!n)
+			continue;
+		if (n->type == YAML_MAPPING_NODE && n->data.mapping.pairs.top -
+							    n->data.mapping.pairs.start == 1) {
+			key = scalar(yaml_document_get_node(w->doc, n->data.mapping.pairs.start->key));
+			val = scalar(
+			    yaml_document_get_node(w->doc, n->data.mapping.pairs.start->value));
+		}
+		if (!val || (n->type == YAML_MAPPING_NODE && !key) || (val && !*val)) {
+			log_error("%s:%u: key 'append_output': an 'extra_fields' item must be a "
+				  "field name or one {key: format}", w->path, node_line(n));
+			return false;
+		}
+		f = realloc(e->fields, (e->n_fields + 1) * sizeof(*f));
+		if (!f)
+			return false;
+		e->fields = f;
+		f = &e->fields[e->n_fields++];
+		f->key = key ? strdup(key) : NULL;
+		f->format = strdup(val);
+		if (!f->format || (key && !f->key))
+			return false;
+	}
+	return true;
+}
+
+/* append_output: a list of entries (an empty value: none). Replaces what was set before. */
+static bool parse_append(struct walk *w, yaml_node_t *v)
+{
+	if (v->type == YAML_SCALAR_NODE && v->data.scalar.length == 0) {
+		append_clear(w->c);
+		return true;
+	}
+	if (v->type != YAML_SEQUENCE_NODE) {
+		log_error("%s:%u: key 'append_output': expected a list of mappings", w->path,
+			  node_line(v));
+		return false;
+	}
+	append_clear(w->c);
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *n = yaml_document_get_node(w->doc, *it);
+		struct append_entry *e;
+
+		if (!n)
+			continue;
+		if (n->type != YAML_MAPPING_NODE) {
+			log_error("%s:%u: key 'append_output': each item must be a mapping (match, "
+				  "extra_output, extra_fields, suggested_output)", w->path,
+				  node_line(n));
+			return false;
+		}
+		e = realloc(w->c->append, (w->c->n_append + 1) * sizeof(*e));
+		if (!e)
+			return false;
+		w->c->append = e;
+		e = &e[w->c->n_append++];
+		memset(e, 0, sizeof(*e));
+		for (yaml_node_pair_t *pr = n->data.mapping.pairs.start;
+		     pr < n->data.mapping.pairs.top; pr++) {
+			yaml_node_t *kn = yaml_document_get_node(w->doc, pr->key);
+			yaml_node_t *vn = yaml_document_get_node(w->doc, pr->value);
+			const char *k = scalar(kn);
+			bool ok = true;
+
+			if (!k || !vn)
+				continue;
+			if (!strcmp(k, "match")) {
+				ok = append_match(w, vn, e);
+			} else if (!strcmp(k, "extra_output")) {
+				ok = append_string(w, vn, "extra_output", &e->extra_output);
+			} else if (!strcmp(k, "extra_fields")) {
+				ok = append_fields(w, vn, e);
+			} else if (!strcmp(k, "suggested_output")) {
+				const char *b = scalar(vn);
+
+				ok = b && parse_bool(b, &e->suggested);
+				if (!ok)
+					log_error("%s:%u: key 'append_output': 'suggested_output' "
+						  "expects true or false", w->path, node_line(vn));
+			} else {
+				log_warn("%s:%u: key 'append_output': unknown key '%s' (ignored)",
+					 w->path, node_line(kn), k);
+			}
+			if (!ok)
+				return false;
+		}
+	}
+	return true;
+}
 
 static void walk_value(struct walk *w, const char *name, yaml_node_t *v, unsigned line)
 {
@@ -448,6 +668,11 @@ static void walk_value(struct walk *w, const char *name, yaml_node_t *v, unsigne
 			log_error("%s: key '%s': expected a mapping of keys", where, name);
 			w->errors++;
 		}
+		return;
+	}
+	if (k->type == KEY_APPEND) {
+		if (!parse_append(w, v))
+			w->errors++;
 		return;
 	}
 	if (k->type == KEY_STRLIST) {
@@ -550,6 +775,47 @@ int config_load_file(struct config *c, const char *path)
 	return w.errors ? -1 : 0;
 }
 
+/* -o append_output=VALUE: the value is YAML (a flow list of mappings, or one mapping). */
+static int override_append(struct config *c, const char *text)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root;
+	struct walk w = {c, "option -o append_output", &doc, 0};
+	int rc = 0;
+
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
+	if (!yaml_parser_load(&parser, &doc)) {
+		log_error("option -o append_output: invalid YAML at column %lu: %s",
+			  (unsigned long)parser.problem_mark.column + 1,
+			  parser.problem ? parser.problem : "parse error");
+		yaml_parser_delete(&parser);
+		return -1;
+	}
+	root = yaml_document_get_root_node(&doc);
+	if (root && root->type == YAML_MAPPING_NODE) {
+		/* one entry: read again as a list of it */
+		char *wrapped;
+
+		yaml_document_delete(&doc);
+		yaml_parser_delete(&parser);
+		if (asprintf(&wrapped, "[%s]", text) < 0)
+			return -1;
+		rc = override_append(c, wrapped);
+		free(wrapped);
+		return rc;
+	}
+	if (!root) {
+		append_clear(c);
+	} else if (!parse_append(&w, root)) {
+		rc = -1;
+	}
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
 int config_apply_override(struct config *c, const char *kv)
 {
 	const char *eq = strchr(kv, '=');
@@ -567,6 +833,8 @@ int config_apply_override(struct config *c, const char *kv)
 		log_error("option '-o %s': unknown key '%s'", kv, name);
 		return -1;
 	}
+	if (k->type == KEY_APPEND)
+		return override_append(c, eq + 1);
 	if (k->type == KEY_STRLIST) {
 		/* A list as "a,b,c", optionally in brackets. */
 		struct strlist *list = (struct strlist *)((char *)c + k->offset);
@@ -658,6 +926,80 @@ int config_drop_actions(const struct config *c, char *why, size_t cap)
 	return mask;
 }
 
+/* A YAML single-quoted scalar. */
+static void print_quoted(const char *v)
+{
+	putchar('\'');
+	for (; *v; v++) {
+		if (*v == '\'')
+			putchar('\'');
+		putchar(*v);
+	}
+	putchar('\'');
+}
+
+static void describe_append(const struct config *c)
+{
+	printf("[");
+	for (size_t i = 0; i < c->n_append; i++) {
+		const struct append_entry *e = &c->append[i];
+		const char *sep = "";
+
+		printf("%s{", i ? ", " : "");
+		if (e->source || e->rule || e->tags.n) {
+			const char *msep = "";
+
+			printf("match: {");
+			if (e->source) {
+				printf("source: ");
+				print_quoted(e->source);
+				msep = ", ";
+			}
+			if (e->rule) {
+				printf("%srule: ", msep);
+				print_quoted(e->rule);
+				msep = ", ";
+			}
+			if (e->tags.n) {
+				printf("%stags: [", msep);
+				for (size_t j = 0; j < e->tags.n; j++) {
+					printf("%s", j ? ", " : "");
+					print_quoted(e->tags.v[j]);
+				}
+				printf("]");
+			}
+			printf("}");
+			sep = ", ";
+		}
+		if (e->extra_output) {
+			printf("%sextra_output: ", sep);
+			print_quoted(e->extra_output);
+			sep = ", ";
+		}
+		if (e->n_fields) {
+			printf("%sextra_fields: [", sep);
+			for (size_t j = 0; j < e->n_fields; j++) {
+				printf("%s", j ? ", " : "");
+				if (e->fields[j].key) {
+					printf("{");
+					print_quoted(e->fields[j].key);
+					printf(": ");
+					print_quoted(e->fields[j].format);
+					printf("}");
+				} else {
+					print_quoted(e->fields[j].format);
+				}
+			}
+			printf("]");
+			sep = ", ";
+		}
+		if (e->suggested)
+			printf("%ssuggested_output: true", sep);
+		printf("}");
+	}
+	printf("]\n");
+}
+
 void config_describe(const struct config *c)
 {
 	for (size_t i = 0; i < NKEYS; i++) {
@@ -684,6 +1026,9 @@ void config_describe(const struct config *c)
 			printf("'%s'\n", v ? v : "");
 			break;
 		}
+		case KEY_APPEND:
+			describe_append(c);
+			break;
 		case KEY_STRLIST: {
 			const struct strlist *l = field;
 

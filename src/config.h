@@ -22,6 +22,22 @@ struct strlist {
 	size_t n;
 };
 
+/* One append_output entry (spec d.1): what it adds to the outputs of the rules it matches. */
+struct append_field {
+	char *key;    /* {key: format}: key -> the rendered text; NULL: a bare field name */
+	char *format; /* the format, or the bare field's name */
+};
+
+struct append_entry {
+	char *source;		/* match.source; NULL: any */
+	char *rule;		/* match.rule; NULL: any */
+	struct strlist tags;	/* match.tags: the rule must have all of them */
+	char *extra_output;	/* appended to the output text, after a space; NULL: none */
+	struct append_field *fields; /* extra_fields: JSON output_fields only */
+	size_t n_fields;
+	bool suggested; /* suggested_output: the container and pod fields */
+};
+
 struct config {
 	int log_level;		    /* log_level */
 	bool log_stderr;	    /* log_stderr */
@@ -72,6 +88,8 @@ struct config {
 	bool http_keep_alive;	     /* http_output.keep_alive */
 	struct strlist http_headers; /* http_output.headers: "Name: value" */
 	unsigned http_retries;	     /* http_output.max_retries */
+	struct append_entry *append; /* append_output */
+	size_t n_append;
 };
 
 enum {

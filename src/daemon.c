@@ -175,6 +175,8 @@ static void on_match(void *ctx, const struct loaded_rule *lr)
 	    .n_tags = lr->src->n_tags,
 	    .source = "syscall",
 	    .fmt = lr->fmt,
+	    .extras = lr->extras,
+	    .n_extras = lr->n_extras,
 	};
 
 	sb_reset(&d->line);

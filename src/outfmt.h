@@ -33,6 +33,13 @@ struct outfmt {
 	size_t n_order;
 };
 
+/* An append_output extra field (spec d.1, d.4): a JSON output_fields key of its own. */
+struct outfmt_extra {
+	char *key;	    /* the output_fields key */
+	struct outfmt *fmt; /* what it shows */
+	bool raw;	    /* a bare field: its typed value (fmt is "%field"); else the text */
+};
+
 /* Compiles fmt (len bytes). Returns the format, or NULL with a message in err and the byte
  * offset of the problem in *err_off ("unknown field 'proc.nmae'", "'%' at the end of the
  * output"). */

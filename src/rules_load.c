@@ -31,6 +31,8 @@ struct loader_ctx {
 	struct macro_ref *refs;	      /* every macro's references, macro after macro */
 	size_t n_refs, cap_refs;
 	size_t *ref_start; /* n_macros + 1: macro i's references are refs[ref_start[i] ...] */
+	const struct append_entry *append; /* append_output */
+	size_t n_append;
 };
 
 /* Where something in a condition was written in the rules files. */
@@ -538,20 +540,146 @@ static void output_where(const struct rules_rule *r, size_t at, struct file_wher
 	appended_where(r->output, at, &r->output_pos, r->output_appends, r->n_output_appends, w);
 }
 
-/* Compiles r's output; reports why not (or skips the rule: skip-if-unknown-filter). */
+/* The fields the rule source flags as "format suggested" (spec d.1), for syscall rules. */
+static const char suggested_syscall[] =
+    "container_id=%container.id container_name=%container.name "
+    "container_image_repository=%container.image.repository "
+    "container_image_tag=%container.image.tag k8s_pod_name=%k8s.pod.name "
+    "k8s_ns_name=%k8s.ns.name";
+
+static bool append_matches(const struct append_entry *e, const struct rules_rule *r)
+{
+	const char *source = r->source ? r->source : "syscall";
+
+	if (e->source && strcmp(e->source, source) != 0)
+		return false;
+	if (e->rule && strcmp(e->rule, r->name) != 0)
+		return false;
+	for (size_t i = 0; i < e->tags.n; i++) {
+		size_t j;
+
+		for (j = 0; j < r->n_tags; j++)
+			if (strcmp(e->tags.v[i], r->tags[j]) == 0)
+				break;
+		if (j == r->n_tags)
+			return false;
+	}
+	return true;
+}
+
+static int extra_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct outfmt_extra *)a)->key, ((const struct outfmt_extra *)b)->key);
+}
+
+/* append_output's extra_fields for r, into lr (sorted, the first of a key kept). Returns
+ * false after reporting a field that does not compile. */
+static bool load_extras(struct loader_ctx *lc, const struct rules_rule *r, struct loaded_rule *lr)
+{
+	for (size_t i = 0; i < lc->n_append; i++) {
+		const struct append_entry *e = &lc->append[i];
+
+		if (!append_matches(e, r))
+			continue;
+		for (size_t j = 0; j < e->n_fields; j++) {
+			const struct append_field *f = &e->fields[j];
+			const char *key = f->key ? f->key : f->format;
+			struct outfmt_extra *x;
+			struct outfmt *fmt;
+			char *text = NULL, cerr[256];
+			size_t at = 0, k;
+
+			for (k = 0; k < lr->n_extras; k++)
+				if (strcmp(lr->extras[k].key, key) == 0)
+					break;
+			if (k < lr->n_extras)
+				continue;
+			if (!f->key && asprintf(&text, "%%%s", f->format) < 0)
+				return false;
+			fmt = outfmt_compile(f->key ? f->format : text, strlen(f->key ? f->format : text),
+					     cerr, sizeof(cerr), &at);
+			/* a bare item must be exactly one field */
+			if (fmt && !f->key && (fmt->n_tok != 2 || fmt->tok[1].lit_len)) {
+				outfmt_free(fmt);
+				fmt = NULL;
+				snprintf(cerr, sizeof(cerr), "'%s' is not a field name", f->format);
+			}
+			free(text);
+			if (!fmt) {
+				load_msg_add(&lc->c->msgs, LOAD_ERR_COMPILE_OUTPUT, r->pos.file,
+					     r->pos.line, r->pos.col, RULES_ITEM_RULE, r->name,
+					     "append_output extra_fields '%s': %s", key, cerr);
+				return false;
+			}
+			x = realloc(lr->extras, (lr->n_extras + 1) * sizeof(*x));
+			if (!x) {
+				outfmt_free(fmt);
+				return false;
+			}
+			lr->extras = x;
+			x = &x[lr->n_extras++];
+			x->key = strdup(key);
+			x->fmt = fmt;
+			x->raw = !f->key;
+			if (!x->key)
+				return false;
+		}
+	}
+	if (lr->n_extras > 1)
+		qsort(lr->extras, lr->n_extras, sizeof(*lr->extras), extra_cmp);
+	return true;
+}
+
+static void free_extras(struct loaded_rule *lr)
+{
+	for (size_t i = 0; i < lr->n_extras; i++) {
+		free(lr->extras[i].key);
+		outfmt_free(lr->extras[i].fmt);
+	}
+	free(lr->extras);
+	lr->extras = NULL;
+	lr->n_extras = 0;
+}
+
+/* Compiles r's output, with what append_output adds to it; reports why not (or skips the
+ * rule: skip-if-unknown-filter). */
 static struct outfmt *load_output(struct loader_ctx *lc, struct rules_loaded *out,
 				  const struct rules_rule *r)
 {
-	const char *text = r->output ? r->output : "";
+	const char *own = r->output ? r->output : "";
+	struct strbuf text = STRBUF_INIT;
 	struct file_where w;
 	struct outfmt *fmt;
 	char cerr[256];
-	size_t at = 0;
+	size_t at = 0, own_len = strlen(own);
 
-	fmt = outfmt_compile(text, strlen(text), cerr, sizeof(cerr), &at);
+	sb_add(&text, own, own_len);
+	for (size_t i = 0; i < lc->n_append; i++) {
+		const struct append_entry *e = &lc->append[i];
+
+		if (!append_matches(e, r))
+			continue;
+		if (e->extra_output && *e->extra_output) {
+			sb_addc(&text, ' ');
+			sb_adds(&text, e->extra_output);
+		}
+		if (e->suggested && (!r->source || !strcmp(r->source, "syscall"))) {
+			sb_addc(&text, ' ');
+			sb_adds(&text, suggested_syscall);
+		}
+	}
+	fmt = outfmt_compile(text.buf ? text.buf : "", text.len, cerr, sizeof(cerr), &at);
+	sb_release(&text);
 	if (fmt)
 		return fmt;
-	output_where(r, r->output && at <= strlen(text) ? at : 0, &w);
+	if (at > own_len) {
+		/* in what append_output added: said so, at the rule */
+		size_t n = strlen(cerr);
+
+		snprintf(cerr + n, sizeof(cerr) - n, " (in append_output)");
+		at = 0;
+	}
+	output_where(r, r->output && at <= own_len ? at : 0, &w);
 	if (strncmp(cerr, "unknown field", 13) == 0 && r->skip_if_unknown_filter) {
 		load_msg_add(&lc->c->msgs, LOAD_UNKNOWN_FILTER, w.file, w.line, w.col,
 			     RULES_ITEM_RULE, r->name, "%s in output (rule skipped)", cerr);
@@ -639,7 +767,16 @@ static void load_rule(struct loader_ctx *lc, struct rules_loaded *out, const str
 		outfmt_free(fmt);
 		return;
 	}
-	lr = &out->rules[out->n_rules++];
+	lr = &out->rules[out->n_rules];
+	memset(lr, 0, sizeof(*lr));
+	if (!load_extras(lc, r, lr)) {
+		free_extras(lr);
+		cond_node_free(checked);
+		outfmt_free(fmt);
+		vm_prog_free(prog);
+		return;
+	}
+	out->n_rules++;
 	lr->prog = prog;
 	lr->fmt = fmt;
 	lr->src = r;
@@ -655,8 +792,14 @@ static void load_rule(struct loader_ctx *lc, struct rules_loaded *out, const str
 
 struct rules_loaded *rules_load(const char *const *paths, size_t n)
 {
+	return rules_load_appending(paths, n, NULL, 0);
+}
+
+struct rules_loaded *rules_load_appending(const char *const *paths, size_t n,
+					  const struct append_entry *append, size_t n_append)
+{
 	struct rules_loaded *out = calloc(1, sizeof(*out));
-	struct loader_ctx lc = {0};
+	struct loader_ctx lc = {.append = append, .n_append = n_append};
 	struct rules_collection *c;
 
 	if (!out)
@@ -719,6 +862,7 @@ void rules_loaded_free(struct rules_loaded *r)
 		cond_node_free(r->rules[i].cond);
 		vm_prog_free(r->rules[i].prog);
 		outfmt_free(r->rules[i].fmt);
+		free_extras(&r->rules[i]);
 	}
 	free(r->rules);
 	rules_collection_free(r->coll);

@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "cond_ast.h"
+#include "config.h"
 #include "evttypes.h"
 #include "outfmt.h"
 #include "rules_collect.h"
@@ -25,7 +26,9 @@ struct loaded_rule {
 	struct cond_node *cond;	      /* checked, macros expanded */
 	struct vm_prog *prog;	      /* compiled and validated */
 	struct evtset evttypes;
-	struct outfmt *fmt; /* the compiled output */
+	struct outfmt *fmt; /* the compiled output, append_output's text included */
+	struct outfmt_extra *extras; /* append_output's extra_fields, sorted by key, unique */
+	size_t n_extras;
 };
 
 struct rules_loaded {
@@ -47,6 +50,10 @@ extern const size_t saker_default_rules_len;
  * rules_loaded_free) even when there were errors: see coll->msgs.n_errors. NULL only when out
  * of memory. */
 struct rules_loaded *rules_load(const char *const *paths, size_t n);
+
+/* The same, with the configuration's append_output applied to every rule it matches. */
+struct rules_loaded *rules_load_appending(const char *const *paths, size_t n,
+					  const struct append_entry *append, size_t n_append);
 
 void rules_loaded_free(struct rules_loaded *r);
 

@@ -270,6 +270,65 @@ TEST(alert_json_switches)
 	outfmt_free(f);
 }
 
+/* append_output extra_fields merged into output_fields in key order; a key the format
+ * already has is the format's; bare fields typed, {key: format} as text. */
+TEST(alert_json_extras)
+{
+	struct outfmt *f = fmt_of("x %proc.name %user.uid");
+	struct outfmt_extra ex[] = {
+	    {"aaa", fmt_of("pid=%proc.pid!"), false},
+	    {"fd.sip", fmt_of("%fd.sip"), true},
+	    {"proc.name", fmt_of("shadowed"), false},
+	    {"proc.pid", fmt_of("%proc.pid"), true},
+	    {"zz.missing", fmt_of("%user.name"), true},
+	};
+	struct alert_rule r = {"r", "Notice", NULL, 0, "syscall", f, ex, 5};
+	struct alert_opts o = {.json = true, .include_output_fields = true, .hostname = "h"};
+	struct strbuf sb = STRBUF_INIT;
+
+	alert_format(&sb, &o, &r, &fake, 1000000000ull);
+	CHECK(strstr(sb.buf, "\"output_fields\":{\"aaa\":\"pid=-5!\",\"evt.time\":1000000000,"
+			     "\"fd.sip\":\"10.0.0.1\",\"proc.name\":\"bash\",\"proc.pid\":-5,"
+			     "\"user.uid\":1000,\"zz.missing\":null}") != NULL);
+	if (!strstr(sb.buf, "\"aaa\""))
+		printf("# %s\n", sb.buf);
+	sb_release(&sb);
+	outfmt_free(f);
+	for (size_t i = 0; i < 5; i++)
+		outfmt_free(ex[i].fmt);
+}
+
+/* saker's own alerts (spec d.5): no tags, string counters in key order, the text form. */
+TEST(alert_internal_forms)
+{
+	const char *keys[] = {"n_evts", "n_drops", "ebpf_enabled"};
+	const char *vals[] = {"100", "7", "1"};
+	struct alert_internal a = {"saker internal: syscall event drop", "Debug", "7 dropped.",
+				   keys, vals, 3};
+	struct alert_opts o = {.json = true,
+			       .include_output = true,
+			       .include_output_fields = true,
+			       .include_tags = true,
+			       .time_iso = true,
+			       .hostname = "h\"1"};
+	struct strbuf sb = STRBUF_INIT;
+
+	alert_format_internal(&sb, &o, &a, 1767276309123456789ull);
+	CHECK_EQ_STR(sb.buf,
+		     "{\"hostname\":\"h\\\"1\",\"output\":\"2026-01-01T14:05:09.123456789+0000: "
+		     "Debug 7 dropped. (n_evts=\\\"100\\\" n_drops=\\\"7\\\" "
+		     "ebpf_enabled=\\\"1\\\")\",\"output_fields\":{\"ebpf_enabled\":\"1\","
+		     "\"n_drops\":\"7\",\"n_evts\":\"100\"},\"priority\":\"Debug\",\"rule\":"
+		     "\"saker internal: syscall event drop\",\"source\":\"internal\",\"time\":"
+		     "\"2026-01-01T14:05:09.123456789Z\"}");
+	sb_reset(&sb);
+	o.json = false;
+	alert_format_internal(&sb, &o, &a, 1767276309123456789ull);
+	CHECK_EQ_STR(sb.buf, "2026-01-01T14:05:09.123456789+0000: Debug 7 dropped. "
+			     "(n_evts=\\\"100\\\" n_drops=\\\"7\\\" ebpf_enabled=\\\"1\\\")");
+	sb_release(&sb);
+}
+
 /* ---- evt.* extractors over synthetic events ---- */
 
 static int field_value(struct extract_ctx *c, const char *name, struct vm_value *v)
@@ -393,6 +452,8 @@ int main(void)
 	RUN(alert_text_is_one_escaped_line);
 	RUN(alert_json_shape);
 	RUN(alert_json_switches);
+	RUN(alert_json_extras);
+	RUN(alert_internal_forms);
 	RUN(extract_evt_fields);
 	RUN(extract_time_fields);
 	RUN(every_registry_field_has_an_extractor);

@@ -138,6 +138,16 @@ TEST(bad_values_are_errors)
 	    "log_level: loud\n",
 	    "- just\n- a list\n",
 	    "engine: {ringbuf_size_mb: 8\n",
+	    "append_output: {suggested_output: true}\n",
+	    "append_output:\n  - 5\n",
+	    "append_output:\n  - suggested_output: maybe\n",
+	    "append_output:\n  - match: [a]\n",
+	    "append_output:\n  - match: {tags: a}\n",
+	    "append_output:\n  - extra_fields: proc.name\n",
+	    "append_output:\n  - extra_fields: [{a: b, c: d}]\n",
+	    "append_output:\n  - extra_fields: ['']\n",
+	    "append_output:\n  - extra_output: [x]\n",
+	    "syscall_event_drops:\n  threshold: 0.5.5\n",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -175,6 +185,50 @@ TEST(overrides)
 	config_free(&c);
 }
 
+TEST(append_output_entries)
+{
+	struct config c;
+	const char *p = yaml_file("append_output:\n"
+				  "  - match: {source: syscall, tags: [a, b], rule: R}\n"
+				  "    extra_output: 'x=%proc.name'\n"
+				  "    extra_fields: [proc.pid, {k: '%user.name'}]\n"
+				  "    whatever: 1\n"
+				  "  - suggested_output: true\n");
+
+	config_defaults(&c);
+	CHECK_EQ_INT(c.n_append, 1); /* the default: suggested fields */
+	CHECK_EQ_INT(config_load_file(&c, p), 0);
+	unlink(p);
+	CHECK_EQ_INT(c.n_append, 2);
+	if (c.n_append == 2) {
+		const struct append_entry *e = &c.append[0];
+
+		CHECK_EQ_STR(e->source, "syscall");
+		CHECK_EQ_STR(e->rule, "R");
+		CHECK_EQ_INT(e->tags.n, 2);
+		CHECK_EQ_STR(e->extra_output, "x=%proc.name");
+		CHECK_EQ_INT(e->n_fields, 2);
+		if (e->n_fields == 2) {
+			CHECK(e->fields[0].key == NULL);
+			CHECK_EQ_STR(e->fields[0].format, "proc.pid");
+			CHECK_EQ_STR(e->fields[1].key, "k");
+			CHECK_EQ_STR(e->fields[1].format, "%user.name");
+		}
+		CHECK(!e->suggested);
+		CHECK(c.append[1].suggested);
+	}
+	/* -o: a flow list, one mapping, or empty (none) */
+	CHECK_EQ_INT(config_apply_override(&c, "append_output={extra_output: hi}"), 0);
+	CHECK_EQ_INT(c.n_append, 1);
+	if (c.n_append == 1)
+		CHECK_EQ_STR(c.append[0].extra_output, "hi");
+	CHECK_EQ_INT(config_apply_override(&c, "append_output=[{rule: x}, 7]"), -1);
+	CHECK_EQ_INT(config_apply_override(&c, "append_output=[{"), -1);
+	CHECK_EQ_INT(config_apply_override(&c, "append_output="), 0);
+	CHECK_EQ_INT(c.n_append, 0);
+	config_free(&c);
+}
+
 TEST(shipped_config_loads)
 {
 	struct config c;
@@ -197,6 +251,7 @@ int main(void)
 {
 	log_set_level(SK_LOG_ERROR);
 	RUN(defaults);
+	RUN(append_output_entries);
 	RUN(rules_keys);
 	RUN(file_values);
 	RUN(unknown_keys_are_not_errors);

@@ -1350,6 +1350,10 @@ TEST(missing_file_is_a_read_error)
 
 /* --- The loader (rules_load): what it compiles and where it reports ---------------------- */
 
+/* append_output for load_yaml (none unless a test sets it) */
+static const struct append_entry *load_append;
+static size_t load_n_append;
+
 /* Loads yaml from a temporary .yaml file with rules_load. */
 static struct rules_loaded *load_yaml(const char *yaml)
 {
@@ -1365,7 +1369,7 @@ static struct rules_loaded *load_yaml(const char *yaml)
 		return NULL;
 	}
 	close(fd);
-	r = rules_load(paths, 1);
+	r = rules_load_appending(paths, 1, load_append, load_n_append);
 	unlink(path);
 	return r;
 }
@@ -1640,8 +1644,83 @@ TEST(falco_stable_ruleset)
 	rules_collection_free(c);
 }
 
+/* append_output (spec d.1): text appended to the outputs of the rules an entry matches
+ * (source, all its tags, name), suggested fields, extra fields; errors placed at the rule. */
+TEST(append_output_applies_to_matching_rules)
+{
+	static const char yaml[] =
+	    "- rule: tagged\n  desc: d\n  condition: evt.type = open\n  output: one %proc.name\n"
+	    "  priority: WARNING\n  tags: [net, b]\n"
+	    "- rule: plain\n  desc: d\n  condition: evt.type = open\n  output: two\n"
+	    "  priority: WARNING\n";
+	char *t1[] = {"net"};
+	struct append_entry e[3];
+	struct rules_loaded *r;
+	const struct loaded_rule *a, *b;
+
+	memset(e, 0, sizeof(e));
+	e[0].tags.v = t1;
+	e[0].tags.n = 1;
+	e[0].extra_output = "x=%fd.name";
+	e[0].fields = (struct append_field[]){{NULL, "user.uid"}, {"k", "%proc.pid!"}};
+	e[0].n_fields = 2;
+	e[1].suggested = true;
+	e[1].source = "syscall";
+	e[2].rule = "plain";
+	e[2].extra_output = "y";
+	load_append = e;
+	load_n_append = 3;
+	r = load_yaml(yaml);
+	load_append = NULL;
+	load_n_append = 0;
+	if (!r)
+		return;
+	a = rules_loaded_find(r, "tagged");
+	b = rules_loaded_find(r, "plain");
+	CHECK(a && b);
+	if (a && b) {
+		CHECK_EQ_STR(a->fmt->text, "one %proc.name x=%fd.name container_id=%container.id "
+					   "container_name=%container.name "
+					   "container_image_repository=%container.image.repository "
+					   "container_image_tag=%container.image.tag "
+					   "k8s_pod_name=%k8s.pod.name k8s_ns_name=%k8s.ns.name");
+		CHECK(strstr(b->fmt->text, "two container_id=%container.id ") == b->fmt->text);
+		CHECK(strstr(b->fmt->text, "k8s_ns_name=%k8s.ns.name y") != NULL);
+		CHECK_EQ_INT(a->n_extras, 2);
+		if (a->n_extras == 2) {
+			CHECK_EQ_STR(a->extras[0].key, "k");
+			CHECK(!a->extras[0].raw);
+			CHECK_EQ_STR(a->extras[1].key, "user.uid");
+			CHECK(a->extras[1].raw);
+		}
+		CHECK_EQ_INT(b->n_extras, 0);
+	}
+	rules_loaded_free(r);
+
+	/* a bad field in what is appended: the rule is not loaded, the error names it */
+	memset(e, 0, sizeof(e));
+	e[0].rule = "plain";
+	e[0].extra_output = "%proc.nmae";
+	e[1].tags.v = t1;
+	e[1].tags.n = 1;
+	e[1].fields = (struct append_field[]){{NULL, "proc.name x"}};
+	e[1].n_fields = 1;
+	load_append = e;
+	load_n_append = 2;
+	r = load_yaml(yaml);
+	load_append = NULL;
+	load_n_append = 0;
+	if (!r)
+		return;
+	CHECK_EQ_INT(r->n_rules, 0);
+	CHECK(has_error(r, LOAD_ERR_COMPILE_OUTPUT, 10, 11, "(in append_output)"));
+	CHECK(has_error(r, LOAD_ERR_COMPILE_OUTPUT, 1, 3, "append_output extra_fields 'proc.name x'"));
+	rules_loaded_free(r);
+}
+
 int main(void)
 {
+	RUN(append_output_applies_to_matching_rules);
 	RUN(item_kinds_and_every_key);
 	RUN(raw_item_model);
 	RUN(multiline_scalars_fold_as_yaml_says);
