@@ -2,10 +2,13 @@
  * that calls exit(). Exit codes: 0 success, 1 runtime failure (the sensor could not load or
  * run), 2 bad usage or configuration. */
 #include <bpf/libbpf.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "daemon.h"
@@ -36,6 +39,7 @@ static void usage(FILE *f)
 		"                     captures and tracks state without printing\n"
 		"  -M SECONDS         stop after this many seconds\n"
 		"  -U, --unbuffered   flush output after every line\n"
+		"  -P, --pidfile FILE write the daemon's pid to FILE (removed at exit)\n"
 		"  -A                 capture every syscall (base_syscalls.all)\n"
 		"  --dry-run          load the configuration and rules, report, and exit: 0\n"
 		"                     when both are valid, 1 when a rule has errors\n"
@@ -409,6 +413,32 @@ static void list_events(void)
 	       "- sched_process_exit decoded\n");
 }
 
+/* -P FILE: the daemon's pid and a newline, written whole (a temporary file renamed over
+ * it), removed at exit. */
+static int write_pidfile(const char *path)
+{
+	char tmp[4096], line[32];
+	int fd, n;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
+		log_error("pidfile '%s': the path is too long", path);
+		return -1;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		log_error("pidfile '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	n = snprintf(line, sizeof(line), "%d\n", (int)getpid());
+	if (fchmod(fd, 0644) || write(fd, line, (size_t)n) != n || close(fd) ||
+	    rename(tmp, path)) {
+		log_error("pidfile '%s': %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	enum {
@@ -418,7 +448,8 @@ int main(int argc, char **argv)
 		OPT_EXPLAIN,
 		OPT_PRINT_CONFIG,
 		OPT_VERSION,
-		OPT_DRY_RUN
+		OPT_DRY_RUN,
+		OPT_PIDFILE
 	};
 	static const struct option longopts[] = {
 	    {"help", no_argument, NULL, 'h'},
@@ -431,6 +462,7 @@ int main(int argc, char **argv)
 	    {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
 	    {"version", no_argument, NULL, OPT_VERSION},
 	    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	    {"pidfile", required_argument, NULL, OPT_PIDFILE},
 	    {NULL, 0, NULL, 0},
 	};
 	struct config cfg;
@@ -447,6 +479,7 @@ int main(int argc, char **argv)
 	size_t n_validate = 0, n_rules_paths = 0;
 	bool list_rules_wanted = false;
 	const char *explain = NULL;
+	const char *pidfile = NULL;
 
 	overrides = calloc((size_t)argc + 1, sizeof(*overrides));
 	validate_paths = calloc((size_t)argc + 1, sizeof(*validate_paths));
@@ -455,7 +488,7 @@ int main(int argc, char **argv)
 		fputs("saker: error: out of memory\n", stderr);
 		exit(1);
 	}
-	while ((opt = getopt_long(argc, argv, "hc:o:M:UvNV:r:LA", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "hc:o:M:UvNV:r:LAP:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
 			usage(stdout);
@@ -524,6 +557,10 @@ int main(int argc, char **argv)
 			exit(0);
 		case OPT_DRY_RUN:
 			dry_run = true;
+			break;
+		case 'P':
+		case OPT_PIDFILE:
+			pidfile = optarg;
 			break;
 		case 'A':
 			all_syscalls = true;
@@ -621,7 +658,11 @@ int main(int argc, char **argv)
 		dopts.reload = reload_config_and_rules;
 		dopts.reload_ctx = &rctx;
 	}
+	if (pidfile && write_pidfile(pidfile))
+		exit(1);
 	rc = daemon_run(&dopts);
+	if (pidfile && unlink(pidfile) && errno != ENOENT)
+		log_warn("pidfile '%s': cannot remove it: %s", pidfile, strerror(errno));
 	rules_loaded_free(loaded);
 	config_free(&cfg);
 	exit(rc);

@@ -17,6 +17,7 @@ test (hundreds of thousands a second) that the ring cannot hold.
 6. Bad syscall_event_drops settings are refused at start with the key named.
 7. log_syslog: log lines reach a syslog socket (/dev/log in a private mount namespace,
    pointing at this test's receiver); log_stderr false keeps stderr empty of them.
+8. -P FILE: the pid written at start, removed at exit; an unwritable path is an error.
 
 Standard library only; prints TAP."""
 
@@ -345,6 +346,37 @@ def problems_of(fn):
     return run
 
 
+def case_pidfile(exe):
+    d = tempfile.mkdtemp(prefix="saker-internal-pid-")
+    path = os.path.join(d, "saker.pid")
+    r = Run(exe, ["-M", "30", "-o", "rules_files=", "--dump=none", "-P", path,
+                  "-o", "webserver.enabled=false"])
+    problems = []
+    try:
+        if not r.wait_ready():
+            return ["saker did not start: " + r.stderr()[-300:]]
+        try:
+            text = open(path).read()
+        except OSError as e:
+            return ["no pidfile: %s" % e]
+        if text != "%d\n" % r.proc.pid:
+            problems.append("pidfile holds %r, want %d" % (text, r.proc.pid))
+        if r.stop() != 0:
+            problems.append("exit status not 0")
+        if os.path.exists(path):
+            problems.append("pidfile left behind at exit")
+        p = subprocess.run([exe, "-M", "1", "-o", "rules_files=", "-P",
+                            os.path.join(d, "no", "such", "dir", "x.pid")],
+                           capture_output=True, timeout=30)
+        if p.returncode != 1 or b"pidfile '" not in p.stderr:
+            problems.append("an unwritable pidfile: status %d, %r" % (p.returncode,
+                                                                     p.stderr[-200:]))
+    finally:
+        r.cleanup()
+        shutil.rmtree(d, ignore_errors=True)
+    return problems
+
+
 def main():
     exe = sensor_from_argv()
     tap = Tap()
@@ -355,6 +387,7 @@ def main():
     tap.case("drops: actions [ignore] is silent, drops still counted", problems_of(case_ignore), exe)
     tap.case("drops: bad settings are refused with the key named", problems_of(case_bad_config), exe)
     tap.case("log_syslog: log lines reach syslog, not stderr", problems_of(case_log_syslog), exe)
+    tap.case("-P writes the pid, removes it at exit", problems_of(case_pidfile), exe)
     tap.finish()
 
 
