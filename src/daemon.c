@@ -29,6 +29,7 @@
 #include "syscalls.h"
 #include "timeutil.h"
 #include "version.h"
+#include "version_info.h"
 #include "webserver.h"
 
 struct daemon {
@@ -440,9 +441,14 @@ static void web_start(struct daemon *d)
 	    .healthz_path = c->web_healthz,
 	    .metrics = c->web_metrics,
 	};
+	struct strbuf versions = STRBUF_INIT;
 	char err[256];
 
+	version_json(&versions);
+	sb_addc(&versions, '\n');
+	wo.versions = versions.buf;
 	d->web = webserver_open(&wo, &h, err, sizeof(err));
+	sb_release(&versions);
 	if (d->web && epoll_add(d->ep, webserver_fd(d->web), TAG_WEB)) {
 		snprintf(err, sizeof(err), "epoll: %s", strerror(errno));
 		webserver_close(d->web);

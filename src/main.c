@@ -23,6 +23,7 @@
 #include "log.h"
 #include "syscalls.h"
 #include "version.h"
+#include "version_info.h"
 
 #define DEFAULT_CONFIG "/etc/saker/saker.yaml"
 
@@ -480,6 +481,7 @@ int main(int argc, char **argv)
 	bool list_rules_wanted = false;
 	const char *explain = NULL;
 	const char *pidfile = NULL;
+	bool version_wanted = false;
 
 	overrides = calloc((size_t)argc + 1, sizeof(*overrides));
 	validate_paths = calloc((size_t)argc + 1, sizeof(*validate_paths));
@@ -569,9 +571,8 @@ int main(int argc, char **argv)
 			print_config = true;
 			break;
 		case OPT_VERSION:
-			printf("saker %s (event ABI %d, libbpf %s)\n", SAKER_VERSION,
-			       SK_ABI_VERSION, libbpf_version_string());
-			exit(0);
+			version_wanted = true;
+			break;
 		default:
 			usage(stderr);
 			exit(2);
@@ -616,6 +617,21 @@ int main(int argc, char **argv)
 		exit(list_rules(rules_paths, n_rules_paths));
 	if (n_validate)
 		exit(validate(validate_paths, n_validate, cfg.json_output));
+	if (version_wanted) {
+		/* after the configuration: json_output asks for JSON (spec f) */
+		if (cfg.json_output) {
+			struct strbuf sb = STRBUF_INIT;
+
+			version_json(&sb);
+			printf("%s\n", sb.buf);
+			sb_release(&sb);
+		} else {
+			printf("saker %s (rules engine %s, event ABI %d, libbpf %s)\n", SAKER_VERSION,
+			       SAKER_ENGINE_VERSION, SK_ABI_VERSION, libbpf_version_string());
+		}
+		config_free(&cfg);
+		exit(0);
+	}
 	if (print_config) {
 		config_describe(&cfg);
 		exit(0);

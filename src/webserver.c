@@ -265,6 +265,7 @@ struct webserver {
 	unsigned max_conns, nconns;
 	unsigned head_timeout_ms, io_timeout_ms;
 	bool metrics;
+	char *versions; /* NULL: no /versions */
 	char *healthz;
 	struct web_handlers h;
 	struct conn *conns;
@@ -325,7 +326,7 @@ static void build_response(struct webserver *ws, struct conn *c, int status,
 			   const struct http_request *rq)
 {
 	const char *type = "text/plain; charset=utf-8";
-	bool is_healthz = false, is_metrics = false, head = false;
+	bool is_healthz = false, is_metrics = false, is_versions = false, head = false;
 
 	sb_reset(&ws->body);
 	if (status == 0) {
@@ -333,8 +334,10 @@ static void build_response(struct webserver *ws, struct conn *c, int status,
 			     memcmp(rq->path, ws->healthz, rq->path_len) == 0;
 		is_metrics =
 		    ws->metrics && rq->path_len == 8 && memcmp(rq->path, "/metrics", 8) == 0;
+		is_versions = ws->versions && rq->path_len == 9 &&
+			      memcmp(rq->path, "/versions", 9) == 0;
 		head = rq->method == HTTP_HEAD;
-		if (!is_healthz && !is_metrics)
+		if (!is_healthz && !is_metrics && !is_versions)
 			status = 404;
 		else if (rq->method == HTTP_OTHER)
 			status = 405;
@@ -358,6 +361,10 @@ static void build_response(struct webserver *ws, struct conn *c, int status,
 			sb_adds(&ws->body, "{\"status\":\"ok\"}\n");
 			status = 200;
 		}
+	} else if (status == 0 && is_versions) {
+		type = "application/json";
+		sb_adds(&ws->body, ws->versions);
+		status = 200;
 	} else if (status == 0 && is_metrics) {
 		type = "text/plain; version=0.0.4; charset=utf-8";
 		if (ws->h.metrics)
@@ -621,8 +628,9 @@ struct webserver *webserver_open(const struct webserver_opts *o, const struct we
 	ws->metrics = o->metrics;
 	ws->h = *h;
 	ws->healthz = strdup(o->healthz_path && *o->healthz_path ? o->healthz_path : "/healthz");
+	ws->versions = o->versions ? strdup(o->versions) : NULL;
 	ws->conns = calloc(ws->max_conns, sizeof(*ws->conns));
-	if (!ws->healthz || !ws->conns) {
+	if (!ws->healthz || !ws->conns || (o->versions && !ws->versions)) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -706,6 +714,7 @@ void webserver_close(struct webserver *ws)
 		close(ws->ep);
 	free(ws->conns);
 	free(ws->healthz);
+	free(ws->versions);
 	sb_release(&ws->body);
 	free(ws);
 }

@@ -68,6 +68,7 @@ struct webserver_opts {
 	unsigned port;		  /* 0: any free port (see webserver_port) */
 	const char *healthz_path; /* "/healthz" */
 	bool metrics;		  /* serve /metrics */
+	const char *versions;	  /* the body of GET /versions (JSON); NULL: no /versions */
 	unsigned max_conns;	  /* 0: 16 */
 	unsigned head_timeout_ms; /* to receive the whole head; 0: 5000 */
 	unsigned io_timeout_ms;	  /* to send the response; 0: 10000 */

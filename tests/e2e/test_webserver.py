@@ -8,6 +8,7 @@ its head, a port already taken, and the config errors for bad webserver keys.
 """
 
 import http.client
+import json
 import os
 import re
 import socket
@@ -162,6 +163,22 @@ def main():
         tap.report("HEAD /healthz: 200, no body",
                    [] if st == 200 and body == b"" and hdrs.get("content-length") == "16"
                    else ["got %r %r %r" % (st, hdrs, body)])
+
+        st, hdrs, body = get(port, "/versions")
+        problems = []
+        try:
+            v = json.loads(body)
+            want = subprocess.run([exe, "--version", "-o", "json_output=true"],
+                                  capture_output=True, timeout=30).stdout
+            if v != json.loads(want):
+                problems.append("/versions %r, --version says %r" % (v, want))
+            if not isinstance(v.get("version"), str) or not isinstance(v.get("event_abi"), int):
+                problems.append("/versions %r lacks version or event_abi" % v)
+        except ValueError as e:
+            problems.append("not JSON: %r (%s)" % (body, e))
+        if st != 200 or hdrs.get("content-type") != "application/json":
+            problems.append("status %r, type %r" % (st, hdrs.get("content-type")))
+        tap.report("/versions: the --version JSON", problems)
 
         # /metrics: every line in the grammar, the families present
         st, hdrs, s1, problems = scrape(port)
