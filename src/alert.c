@@ -217,6 +217,34 @@ static int str_cmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* The text line's start: "<time>: <Priority> ". */
+static void line_start(struct strbuf *msg, const struct alert_opts *o, const char *priority,
+		       uint64_t wall_ns)
+{
+	char tbuf[48];
+
+	sb_add(msg, tbuf, time_text(wall_ns, o->time_iso, false, tbuf));
+	sb_add(msg, ": ", 2);
+	sb_adds(msg, priority);
+	sb_addc(msg, ' ');
+}
+
+/* The text form of an alert (its line escaped; msg released), or the start of its JSON
+ * object. Returns true when the JSON object is to be continued. */
+static bool text_or_json_start(struct strbuf *out, const struct alert_opts *o,
+			       struct strbuf *msg)
+{
+	if (!o->json) {
+		sb_add_json_escaped(out, msg->buf, msg->len);
+		sb_release(msg);
+		return false;
+	}
+	/* keys in byte order, as the reference writes them */
+	sb_adds(out, "{\"hostname\":");
+	sb_add_json_string(out, o->hostname, strlen(o->hostname));
+	return true;
+}
+
 void alert_format(struct strbuf *out, const struct alert_opts *o, const struct alert_rule *r,
 		  const struct vm_fieldsrc *src, uint64_t wall_ns)
 {
@@ -225,21 +253,11 @@ void alert_format(struct strbuf *out, const struct alert_opts *o, const struct a
 	size_t msg_at;
 
 	sb_grow(&msg, 512); /* one allocation for most alerts */
-	sb_add(&msg, tbuf, time_text(wall_ns, o->time_iso, false, tbuf));
-	sb_add(&msg, ": ", 2);
-	sb_adds(&msg, r->priority);
-	sb_addc(&msg, ' ');
+	line_start(&msg, o, r->priority, wall_ns);
 	msg_at = msg.len;
 	outfmt_render(r->fmt, src, &msg);
-
-	if (!o->json) {
-		sb_add_json_escaped(out, msg.buf, msg.len);
-		sb_release(&msg);
+	if (!text_or_json_start(out, o, &msg))
 		return;
-	}
-	/* Keys in byte order, as the reference writes them. */
-	sb_adds(out, "{\"hostname\":");
-	sb_add_json_string(out, o->hostname, strlen(o->hostname));
 	if (o->include_message) {
 		sb_adds(out, ",\"message\":");
 		sb_add_json_string(out, msg.buf + msg_at, msg.len - msg_at);
@@ -296,10 +314,7 @@ void alert_format_internal(struct strbuf *out, const struct alert_opts *o,
 	char tbuf[48];
 
 	/* the text: "<time>: <Priority> <message> (k1="v1" k2="v2" ...)", values as JSON */
-	sb_add(&msg, tbuf, time_text(wall_ns, o->time_iso, false, tbuf));
-	sb_add(&msg, ": ", 2);
-	sb_adds(&msg, a->priority);
-	sb_addc(&msg, ' ');
+	line_start(&msg, o, a->priority, wall_ns);
 	sb_adds(&msg, a->message);
 	if (a->n) {
 		sb_adds(&msg, " (");
@@ -312,13 +327,8 @@ void alert_format_internal(struct strbuf *out, const struct alert_opts *o,
 		}
 		sb_addc(&msg, ')');
 	}
-	if (!o->json) {
-		sb_add_json_escaped(out, msg.buf, msg.len);
-		sb_release(&msg);
+	if (!text_or_json_start(out, o, &msg))
 		return;
-	}
-	sb_adds(out, "{\"hostname\":");
-	sb_add_json_string(out, o->hostname, strlen(o->hostname));
 	if (o->include_output) {
 		sb_adds(out, ",\"output\":");
 		sb_add_json_string(out, msg.buf, msg.len);
