@@ -15,6 +15,7 @@
 #include "log.h"
 #include "outputs.h"
 #include "rules_yaml.h"
+#include "tls.h"
 #include "version.h"
 
 enum key_type {
@@ -180,8 +181,21 @@ static const struct key keys[] = {
     {"http_output.enabled", KEY_BOOL, OFF(http_enabled), 0, 0, false, NULL, false,
      "POST each alert to http_output.url"},
     {"http_output.url", KEY_STRING, OFF(http_url), 0, 0, false, NULL, false,
-     "http://host[:port][/path] (no https: saker has no TLS; required when enabled)",
-     check_http_url},
+     "http://host[:port][/path] or https://... (required when enabled)", check_http_url},
+    {"http_output.insecure", KEY_BOOL, OFF(http_insecure), 0, 0, false, NULL, false,
+     "https: do not verify the server's certificate and name (never in production)"},
+    {"http_output.ca_cert", KEY_STRING, OFF(http_ca_cert), 0, 0, false, NULL, false,
+     "https: a PEM file of CA certificates the server's certificate may chain to"},
+    {"http_output.ca_bundle", KEY_STRING, OFF(http_ca_bundle), 0, 0, false, NULL, false,
+     "https: another PEM file of CA certificates"},
+    {"http_output.ca_path", KEY_STRING, OFF(http_ca_path), 0, 0, false, NULL, false,
+     "https: a directory of PEM CA certificates (the system's: /etc/ssl/certs)"},
+    {"http_output.mtls", KEY_BOOL, OFF(http_mtls), 0, 0, false, NULL, false,
+     "https: present a client certificate (client_cert, client_key)"},
+    {"http_output.client_cert", KEY_STRING, OFF(http_client_cert), 0, 0, false, NULL, false,
+     "https with mtls: the client certificate (PEM, chain allowed)"},
+    {"http_output.client_key", KEY_STRING, OFF(http_client_key), 0, 0, false, NULL, false,
+     "https with mtls: the client certificate's unencrypted PEM key"},
     {"http_output.user_agent", KEY_STRING, OFF(http_user_agent), 0, 0, false, NULL, false,
      "the User-Agent header of the requests"},
     {"http_output.keep_alive", KEY_BOOL, OFF(http_keep_alive), 0, 0, false, NULL, false,
@@ -239,6 +253,7 @@ void config_defaults(struct config *c)
 	c->http_user_agent = strdup("saker/" SAKER_VERSION);
 	c->http_keep_alive = true;
 	c->http_retries = 2;
+	c->http_ca_path = strdup("/etc/ssl/certs");
 	/* as the reference's shipped configuration: every syscall alert names its container
 	 * and pod */
 	c->append = calloc(1, sizeof(*c->append));
@@ -885,6 +900,32 @@ int config_check(const struct config *c)
 			log_error("key 'http_output.headers': %s", why);
 			errors++;
 		}
+	}
+	if (c->http_enabled && c->http_mtls &&
+	    (!c->http_client_cert || !*c->http_client_cert || !c->http_client_key ||
+	     !*c->http_client_key)) {
+		log_error("key 'http_output.mtls' is true but 'http_output.client_cert' or "
+			  "'http_output.client_key' is not set");
+		errors++;
+	} else if (c->http_enabled && c->http_url && !strncasecmp(c->http_url, "https://", 8)) {
+		/* the certificate files read now, so that a bad one stops the start (and
+		 * --dry-run finds it) */
+		struct tls_opts to = {
+		    .insecure = c->http_insecure,
+		    .ca_cert = c->http_ca_cert,
+		    .ca_bundle = c->http_ca_bundle,
+		    .ca_path = c->http_ca_path,
+		    .client_cert = c->http_mtls ? c->http_client_cert : NULL,
+		    .client_key = c->http_mtls ? c->http_client_key : NULL,
+		};
+		char terr[512];
+		struct tls_config *t = tls_config_new(&to, terr, sizeof(terr));
+
+		if (!t) {
+			log_error("http_output: %s", terr);
+			errors++;
+		}
+		tls_config_free(t);
 	}
 	if (config_drop_actions(c, why, sizeof(why)) < 0) {
 		log_error("key 'syscall_event_drops.actions': %s", why);

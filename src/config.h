@@ -88,6 +88,13 @@ struct config {
 	bool http_keep_alive;	     /* http_output.keep_alive */
 	struct strlist http_headers; /* http_output.headers: "Name: value" */
 	unsigned http_retries;	     /* http_output.max_retries */
+	bool http_insecure;	     /* http_output.insecure */
+	char *http_ca_cert;	     /* http_output.ca_cert */
+	char *http_ca_bundle;	     /* http_output.ca_bundle */
+	char *http_ca_path;	     /* http_output.ca_path */
+	bool http_mtls;		     /* http_output.mtls */
+	char *http_client_cert;	     /* http_output.client_cert */
+	char *http_client_key;	     /* http_output.client_key */
 	struct append_entry *append; /* append_output */
 	size_t n_append;
 };

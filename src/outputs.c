@@ -1,4 +1,5 @@
 #include "outputs.h"
+#include "tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -845,7 +846,8 @@ static const struct sink_ops program_ops = {program_deliver, program_reopen, pro
 
 /* A small, strict HTTP/1.1 client: one request at a time on a kept-alive connection; the
  * response's status line, headers and body (Content-Length, chunked, or up to the close)
- * are read whole so that the connection can carry the next request. No TLS. */
+ * are read whole so that the connection can carry the next request. https:// runs the same
+ * over TLS (tls.h). */
 struct http_sink {
 	struct http_url url;
 	char *user_agent;
@@ -857,6 +859,8 @@ struct http_sink {
 	bool connected_once;
 
 	int fd;	     /* -1: not connected */
+	struct tls_config *tls; /* https: the CAs and client certificate; NULL: http */
+	struct tls_conn *tc;	/* https: the connection's TLS layer */
 	bool rx_any; /* a byte of the current response arrived */
 	struct strbuf head;
 	char buf[16384];
@@ -865,6 +869,8 @@ struct http_sink {
 
 static void http_disconnect(struct http_sink *s)
 {
+	tls_conn_free(s->tc);
+	s->tc = NULL;
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
@@ -1011,6 +1017,42 @@ static int resolve_host(struct channel *ch, const char *host, unsigned port, str
 	return h->n ? 0 : -1;
 }
 
+/* Waits for what a TLS call wants. Returns 0, or -1 with errno ETIMEDOUT or ECANCELED. */
+static int tls_wait(struct channel *ch, struct http_sink *s, ssize_t want, uint64_t deadline)
+{
+	int r = wait_until(ch, s->fd, want == TLS_WANT_WRITE ? POLLOUT : POLLIN, deadline);
+
+	if (r > 0)
+		return 0;
+	errno = r < 0 ? ECANCELED : ETIMEDOUT;
+	return -1;
+}
+
+/* The TLS handshake on the connected socket, before the deadline. */
+static int http_tls_start(struct channel *ch, struct http_sink *s, uint64_t deadline)
+{
+	char err[512];
+	int r;
+
+	s->tc = tls_conn_new(s->tls, s->fd, s->url.host);
+	if (!s->tc) {
+		channel_error(ch, "%s: out of memory", s->url.hostport);
+		return -1;
+	}
+	while ((r = tls_handshake(s->tc, err, sizeof(err))) != 0) {
+		if (r == -1) {
+			channel_error(ch, "%s: %s", s->url.hostport, err);
+			return -1;
+		}
+		if (tls_wait(ch, s, r, deadline)) {
+			channel_error(ch, "%s: TLS handshake: %s", s->url.hostport,
+				      errno == ETIMEDOUT ? "timed out" : strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int http_connect(struct channel *ch, struct http_sink *s, uint64_t deadline)
 {
 	struct host_addrs h;
@@ -1051,6 +1093,10 @@ static int http_connect(struct channel *ch, struct http_sink *s, uint64_t deadli
 		return -1;
 	}
 	setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (s->tls && http_tls_start(ch, s, deadline)) {
+		http_disconnect(s);
+		return -1;
+	}
 	if (s->connected_once)
 		count(&ch->reconnects, 1);
 	s->connected_once = true;
@@ -1071,8 +1117,23 @@ static ssize_t http_fill(struct channel *ch, struct http_sink *s, uint64_t deadl
 		return -1;
 	}
 	for (;;) {
-		ssize_t r = recv(s->fd, s->buf + s->blen, sizeof(s->buf) - s->blen, 0);
+		ssize_t r;
 		int w;
+
+		if (s->tc) {
+			r = tls_read(s->tc, s->buf + s->blen, sizeof(s->buf) - s->blen);
+			if (r == TLS_WANT_READ || r == TLS_WANT_WRITE) {
+				if (tls_wait(ch, s, r, deadline))
+					return -1;
+				continue;
+			}
+			if (r > 0) {
+				s->blen += (size_t)r;
+				s->rx_any = true;
+			}
+			return r;
+		}
+		r = recv(s->fd, s->buf + s->blen, sizeof(s->buf) - s->blen, 0);
 
 		if (r > 0) {
 			s->blen += (size_t)r;
@@ -1338,6 +1399,16 @@ static int http_send(struct channel *ch, struct http_sink *s, const struct out_m
 {
 	size_t total = s->head.len + m->len, off = 0;
 
+	while (s->tc && off < total) {
+		const char *p = off < s->head.len ? s->head.buf + off : m->data + (off - s->head.len);
+		size_t n = off < s->head.len ? s->head.len - off : total - off;
+		ssize_t w = tls_write(s->tc, p, n);
+
+		if (w > 0)
+			off += (size_t)w;
+		else if (w == -1 || tls_wait(ch, s, w, deadline))
+			return -1;
+	}
 	while (off < total) {
 		struct iovec iov[2];
 		struct msghdr mh = {.msg_iov = iov};
@@ -1469,6 +1540,8 @@ static void http_free(void *p)
 	free(s->headers);
 	free(s->user_agent);
 	sb_release(&s->head);
+	tls_conn_free(s->tc);
+	tls_config_free(s->tls);
 	free(s);
 }
 
@@ -1481,16 +1554,14 @@ int http_url_parse(const char *url, struct http_url *u, char *err, size_t errcap
 
 	memset(u, 0, sizeof(*u));
 	if (!strncasecmp(url, "https://", 8)) {
-		snprintf(err, errcap,
-			 "https is not supported: saker has no TLS library; send to a local "
-			 "TLS-terminating proxy (or a collector) over http://127.0.0.1 instead");
+		u->tls = true;
+		p = url + 8;
+	} else if (!strncasecmp(url, "http://", 7)) {
+		p = url + 7;
+	} else {
+		snprintf(err, errcap, "'%s' is not an http:// or https:// URL", url);
 		return -1;
 	}
-	if (strncasecmp(url, "http://", 7)) {
-		snprintf(err, errcap, "'%s' is not an http:// URL", url);
-		return -1;
-	}
-	p = url + 7;
 	auth_end = p + strcspn(p, "/?#");
 	if (memchr(p, '@', (size_t)(auth_end - p))) {
 		snprintf(err, errcap,
@@ -1548,7 +1619,7 @@ int http_url_parse(const char *url, struct http_url *u, char *err, size_t errcap
 		}
 		snprintf(u->port, sizeof(u->port), "%zu", n);
 	} else {
-		snprintf(u->port, sizeof(u->port), "80");
+		snprintf(u->port, sizeof(u->port), u->tls ? "443" : "80");
 	}
 	snprintf(u->hostport, sizeof(u->hostport), "%.*s", (int)(auth_end - p), p);
 	/* path and query, without the fragment; no byte a request line cannot carry */
@@ -1713,7 +1784,16 @@ bool outputs_config_differs(const struct config *a, const struct config *b)
 	    a->http_enabled != b->http_enabled || !streq_null(a->http_url, b->http_url) ||
 	    !streq_null(a->http_user_agent, b->http_user_agent) ||
 	    a->http_keep_alive != b->http_keep_alive || a->http_retries != b->http_retries ||
-	    a->http_headers.n != b->http_headers.n)
+	    a->http_headers.n != b->http_headers.n || a->http_insecure != b->http_insecure ||
+	    !streq_null(a->http_ca_cert, b->http_ca_cert) ||
+	    !streq_null(a->http_ca_bundle, b->http_ca_bundle) ||
+	    !streq_null(a->http_ca_path, b->http_ca_path) || a->http_mtls != b->http_mtls ||
+	    !streq_null(a->http_client_cert, b->http_client_cert) ||
+	    !streq_null(a->http_client_key, b->http_client_key))
+		return true;
+	/* https: certificate files are read when the channel starts; a SIGHUP starts it again
+	 * so that rotated certificates and keys apply */
+	if (b->http_enabled && b->http_url && !strncasecmp(b->http_url, "https://", 8))
 		return true;
 	for (size_t i = 0; i < a->http_headers.n; i++)
 		if (strcmp(a->http_headers.v[i], b->http_headers.v[i]))
@@ -1857,6 +1937,32 @@ static int sink_new(struct channel *ch, const struct config *c, const struct out
 		}
 		s->keep_alive = c->http_keep_alive;
 		s->retries = c->http_retries;
+		if (s->url.tls) {
+			struct tls_opts to = {
+			    .insecure = c->http_insecure,
+			    .ca_cert = c->http_ca_cert,
+			    .ca_bundle = c->http_ca_bundle,
+			    .ca_path = c->http_ca_path,
+			    .client_cert = c->http_mtls ? c->http_client_cert : NULL,
+			    .client_key = c->http_mtls ? c->http_client_key : NULL,
+			};
+			char terr[512];
+
+			if (c->http_mtls && (!c->http_client_cert || !*c->http_client_cert ||
+					     !c->http_client_key || !*c->http_client_key)) {
+				log_error("http_output.mtls is true but http_output.client_cert or "
+					  "http_output.client_key is not set");
+				return -1;
+			}
+			s->tls = tls_config_new(&to, terr, sizeof(terr));
+			if (!s->tls) {
+				log_error("http_output: %s", terr);
+				return -1;
+			}
+			if (c->http_insecure)
+				log_warn("http_output.insecure: the server's certificate is not "
+					 "verified; anyone on the path can read and change alerts");
+		}
 		return 0;
 	}
 	case OUTPUT_NKINDS:

@@ -97,9 +97,10 @@ struct http_url {
 	char port[6];	    /* "80" when the URL has none */
 	char hostport[272]; /* the Host header: as written in the URL */
 	char path[2048];    /* "/" when the URL has none; query kept, fragment dropped */
+	bool tls;	    /* https:// */
 };
 
-/* Returns 0, or -1 with a message in err ("https is not supported: ..."). */
+/* Returns 0, or -1 with a message in err. */
 int http_url_parse(const char *url, struct http_url *u, char *err, size_t errcap);
 
 /* Checks one http_output.headers entry, "Name: value". Returns 0, or -1 with a message. */

@@ -946,8 +946,13 @@ TEST(http_url_parsing)
 	CHECK(http_url_parse("http://h?q", &u, err, sizeof(err)) == 0);
 	CHECK_EQ_STR(u.path, "/?q");
 
-	CHECK(http_url_parse("https://example.com", &u, err, sizeof(err)) == -1);
-	CHECK(strstr(err, "https is not supported") != NULL);
+	CHECK(!u.tls);
+	CHECK(http_url_parse("https://example.com", &u, err, sizeof(err)) == 0);
+	CHECK(u.tls);
+	CHECK_EQ_STR(u.port, "443");
+	CHECK(http_url_parse("HTTPS://example.com:8443/a", &u, err, sizeof(err)) == 0);
+	CHECK_EQ_STR(u.port, "8443");
+	CHECK_EQ_STR(u.hostport, "example.com:8443");
 	CHECK(http_url_parse("ftp://x", &u, err, sizeof(err)) == -1);
 	CHECK(http_url_parse("http://user:pw@x/", &u, err, sizeof(err)) == -1);
 	CHECK(strstr(err, "Authorization") != NULL);
@@ -990,7 +995,7 @@ TEST(config_errors_name_the_key)
 	CHECK_EQ_INT(config_apply_override(&c, "program_output.program=cat"), 0);
 	CHECK_EQ_INT(config_apply_override(&c, "http_output.enabled=true"), 0);
 	CHECK_EQ_INT(config_check(&c), -1);
-	CHECK_EQ_INT(config_apply_override(&c, "http_output.url=https://x/"), -1);
+	CHECK_EQ_INT(config_apply_override(&c, "http_output.url=ftp://x/"), -1);
 	CHECK_EQ_INT(config_apply_override(&c, "http_output.url=http://x:8080/"), 0);
 	CHECK_EQ_INT(config_check(&c), 0);
 	CHECK_EQ_INT(config_apply_override(&c, "http_output.headers=[A: b, Bad Name: c]"), 0);
