@@ -25,7 +25,8 @@ enum key_type {
 	KEY_STRLIST,
 	KEY_STRING, /* a char * owned by the config; NULL: unset */
 	KEY_DOUBLE, /* bounds in dmin, dmax */
-	KEY_APPEND  /* append_output: a list of mappings */
+	KEY_APPEND, /* append_output: a list of mappings */
+	KEY_SELECT  /* rules: a list of {enable|disable: {rule|tag: ...}} */
 };
 
 struct key {
@@ -129,6 +130,9 @@ static const struct key keys[] = {
      "/etc/group name users, its /proc is read at start; empty: /"},
     {"rules_files", KEY_STRLIST, OFF(rules_files), 0, 0, false, NULL, true,
      "rules files or directories, loaded in order (relative paths: from this file's dir)"},
+    {"rules", KEY_SELECT, OFF(select), 0, 0, false, NULL, false,
+     "rule selection after loading, in order: a list of {enable: {rule: PATTERN}}, "
+     "{disable: {rule: PATTERN}} ('*' wildcards), {enable: {tag: T}}, {disable: {tag: T}}"},
     {"priority", KEY_ENUM, OFF(priority), 0, 0, false, priorities, false,
      "least severe rule priority to load: emergency ... debug"},
     {"rule_matching", KEY_ENUM, OFF(rule_matching), 0, 0, false, matchings, false,
@@ -308,9 +312,21 @@ static void append_clear(struct config *c)
 	c->n_append = 0;
 }
 
+static void select_clear(struct config *c)
+{
+	for (size_t i = 0; i < c->n_select; i++) {
+		free(c->select[i].rule);
+		free(c->select[i].tag);
+	}
+	free(c->select);
+	c->select = NULL;
+	c->n_select = 0;
+}
+
 void config_free(struct config *c)
 {
 	append_clear(c);
+	select_clear(c);
 	for (size_t i = 0; i < NKEYS; i++) {
 		if (keys[i].type == KEY_STRLIST)
 			strlist_clear((struct strlist *)((char *)c + keys[i].offset));
@@ -466,6 +482,7 @@ static int key_set_scalar(struct config *c, const struct key *k, const char *v, 
 	}
 	case KEY_STRLIST:
 	case KEY_APPEND:
+	case KEY_SELECT:
 		break;
 	}
 	log_error("%s: key '%s': expected a list", where, k->name);
@@ -603,6 +620,66 @@ static bool append_fields(struct walk *w, yaml_node_t *l, struct append_entry *e
 	return true;
 }
 
+/* rules: [{enable|disable: {rule: PATTERN | tag: T}}, ...]. Replaces what was set before. */
+static bool parse_select(struct walk *w, yaml_node_t *v)
+{
+	if (v->type == YAML_SCALAR_NODE && v->data.scalar.length == 0) {
+		select_clear(w->c);
+		return true;
+	}
+	if (v->type != YAML_SEQUENCE_NODE) {
+		log_error("%s:%u: key 'rules': expected a list of {enable: {rule: ...}} and "
+			  "{disable: {rule: ...}} items", w->path, node_line(v));
+		return false;
+	}
+	select_clear(w->c);
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *n = yaml_document_get_node(w->doc, *it), *kn, *vn, *sk, *sv;
+		const char *verb, *what, *val;
+		struct rule_select *e;
+
+		if (!n)
+			continue;
+		if (n->type != YAML_MAPPING_NODE ||
+		    n->data.mapping.pairs.top - n->data.mapping.pairs.start != 1)
+			goto bad;
+		kn = yaml_document_get_node(w->doc, n->data.mapping.pairs.start->key);
+		vn = yaml_document_get_node(w->doc, n->data.mapping.pairs.start->value);
+		verb = scalar(kn);
+		if (!verb || !vn || (strcmp(verb, "enable") && strcmp(verb, "disable")) ||
+		    vn->type != YAML_MAPPING_NODE ||
+		    vn->data.mapping.pairs.top - vn->data.mapping.pairs.start != 1)
+			goto bad;
+		sk = yaml_document_get_node(w->doc, vn->data.mapping.pairs.start->key);
+		sv = yaml_document_get_node(w->doc, vn->data.mapping.pairs.start->value);
+		what = scalar(sk);
+		val = scalar(sv);
+		if (!what || !val || !*val || (strcmp(what, "rule") && strcmp(what, "tag")))
+			goto bad;
+		e = realloc(w->c->select, (w->c->n_select + 1) * sizeof(*e));
+		if (!e)
+			return false;
+		w->c->select = e;
+		e = &e[w->c->n_select++];
+		memset(e, 0, sizeof(*e));
+		e->enable = verb[0] == 'e';
+		if (what[0] == 'r')
+			e->rule = strdup(val);
+		else
+			e->tag = strdup(val);
+		if (!e->rule && !e->tag)
+			return false;
+		continue;
+bad:
+		log_error("%s:%u: key 'rules': each item must be {enable: {rule: PATTERN}}, "
+			  "{disable: {rule: PATTERN}}, {enable: {tag: TAG}} or {disable: {tag: TAG}}",
+			  w->path, node_line(n));
+		return false;
+	}
+	return true;
+}
+
 /* append_output: a list of entries (an empty value: none). Replaces what was set before. */
 static bool parse_append(struct walk *w, yaml_node_t *v)
 {
@@ -685,8 +762,8 @@ static void walk_value(struct walk *w, const char *name, yaml_node_t *v, unsigne
 		}
 		return;
 	}
-	if (k->type == KEY_APPEND) {
-		if (!parse_append(w, v))
+	if (k->type == KEY_APPEND || k->type == KEY_SELECT) {
+		if (!(k->type == KEY_APPEND ? parse_append(w, v) : parse_select(w, v)))
 			w->errors++;
 		return;
 	}
@@ -790,19 +867,23 @@ int config_load_file(struct config *c, const char *path)
 	return w.errors ? -1 : 0;
 }
 
-/* -o append_output=VALUE: the value is YAML (a flow list of mappings, or one mapping). */
-static int override_append(struct config *c, const char *text)
+/* -o append_output=VALUE, -o rules=VALUE: the value is YAML (a flow list of mappings, or
+ * one mapping). */
+static int override_yaml_list(struct config *c, const struct key *k, const char *text)
 {
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
-	struct walk w = {c, "option -o append_output", &doc, 0};
+	char where[64];
+	struct walk w = {c, where, &doc, 0};
+
+	snprintf(where, sizeof(where), "option -o %s", k->name);
 	int rc = 0;
 
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
 	if (!yaml_parser_load(&parser, &doc)) {
-		log_error("option -o append_output: invalid YAML at column %lu: %s",
+		log_error("%s: invalid YAML at column %lu: %s", where,
 			  (unsigned long)parser.problem_mark.column + 1,
 			  parser.problem ? parser.problem : "parse error");
 		yaml_parser_delete(&parser);
@@ -817,13 +898,16 @@ static int override_append(struct config *c, const char *text)
 		yaml_parser_delete(&parser);
 		if (asprintf(&wrapped, "[%s]", text) < 0)
 			return -1;
-		rc = override_append(c, wrapped);
+		rc = override_yaml_list(c, k, wrapped);
 		free(wrapped);
 		return rc;
 	}
 	if (!root) {
-		append_clear(c);
-	} else if (!parse_append(&w, root)) {
+		if (k->type == KEY_APPEND)
+			append_clear(c);
+		else
+			select_clear(c);
+	} else if (!(k->type == KEY_APPEND ? parse_append(&w, root) : parse_select(&w, root))) {
 		rc = -1;
 	}
 	yaml_document_delete(&doc);
@@ -848,8 +932,8 @@ int config_apply_override(struct config *c, const char *kv)
 		log_error("option '-o %s': unknown key '%s'", kv, name);
 		return -1;
 	}
-	if (k->type == KEY_APPEND)
-		return override_append(c, eq + 1);
+	if (k->type == KEY_APPEND || k->type == KEY_SELECT)
+		return override_yaml_list(c, k, eq + 1);
 	if (k->type == KEY_STRLIST) {
 		/* A list as "a,b,c", optionally in brackets. */
 		struct strlist *list = (struct strlist *)((char *)c + k->offset);
@@ -1069,6 +1153,17 @@ void config_describe(const struct config *c)
 		}
 		case KEY_APPEND:
 			describe_append(c);
+			break;
+		case KEY_SELECT:
+			printf("[");
+			for (size_t j = 0; j < c->n_select; j++) {
+				printf("%s{%s: {%s: ", j ? ", " : "",
+				       c->select[j].enable ? "enable" : "disable",
+				       c->select[j].rule ? "rule" : "tag");
+				print_quoted(c->select[j].rule ? c->select[j].rule : c->select[j].tag);
+				printf("}}");
+			}
+			printf("]\n");
 			break;
 		case KEY_STRLIST: {
 			const struct strlist *l = field;

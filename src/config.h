@@ -38,6 +38,14 @@ struct append_entry {
 	bool suggested; /* suggested_output: the container and pod fields */
 };
 
+/* One entry of the rules: selection (spec b.13): enable or disable the rules whose name
+ * matches a pattern ('*' wildcards) or that have a tag. */
+struct rule_select {
+	bool enable;
+	char *rule; /* a name pattern; NULL: by tag */
+	char *tag;  /* an exact tag; NULL: by name */
+};
+
 struct config {
 	int log_level;		    /* log_level */
 	bool log_stderr;	    /* log_stderr */
@@ -97,6 +105,8 @@ struct config {
 	char *http_client_key;	     /* http_output.client_key */
 	struct append_entry *append; /* append_output */
 	size_t n_append;
+	struct rule_select *select; /* rules: applied in order after loading */
+	size_t n_select;
 };
 
 enum {

@@ -283,6 +283,28 @@ static void log_load_msgs(const struct rules_loaded *r)
 
 /* The daemon's rules: every message logged; the good rules run even when some are bad
  * (each error names its file, line and column). NULL when nothing at all could be loaded. */
+/* The configuration's rules: selection, each entry that touches no rule warned about (a
+ * misspelt name would otherwise leave a noisy rule running without a word). */
+static void apply_selection(struct rules_loaded *r, const struct config *cfg)
+{
+	size_t *matched, off = 0;
+
+	if (!cfg->n_select)
+		return;
+	matched = calloc(cfg->n_select, sizeof(*matched));
+	rules_loaded_select(r, cfg->select, cfg->n_select, matched);
+	for (size_t i = 0; matched && i < cfg->n_select; i++)
+		if (!matched[i])
+			log_warn("rules: %s {%s: '%s'} matches no loaded rule",
+				 cfg->select[i].enable ? "enable" : "disable",
+				 cfg->select[i].rule ? "rule" : "tag",
+				 cfg->select[i].rule ? cfg->select[i].rule : cfg->select[i].tag);
+	for (size_t i = 0; i < r->n_rules; i++)
+		off += !r->rules[i].on;
+	log_info("rules: %zu of %zu disabled after the rules: selection", off, r->n_rules);
+	free(matched);
+}
+
 static struct rules_loaded *load_for_daemon(const char *const *paths, size_t n,
 					    const struct config *cfg)
 {
@@ -305,6 +327,7 @@ static struct rules_loaded *load_for_daemon(const char *const *paths, size_t n,
 	}
 	log_info("rules: %zu loaded from %zu path%s (%zu macros, %zu lists)", r->n_rules, n,
 		 n == 1 ? "" : "s", r->coll->n_macros, r->coll->n_lists);
+	apply_selection(r, cfg);
 	return r;
 }
 
@@ -356,6 +379,7 @@ static int reload_config_and_rules(void *ctx, struct config **out_cfg, struct ru
 			rules_loaded_free(r);
 			goto fail;
 		}
+		apply_selection(r, c);
 	}
 	*out_cfg = c;
 	*out = r;

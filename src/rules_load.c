@@ -779,6 +779,7 @@ static void load_rule(struct loader_ctx *lc, struct rules_loaded *out, const str
 	out->n_rules++;
 	lr->prog = prog;
 	lr->fmt = fmt;
+	lr->on = r->enabled;
 	lr->src = r;
 	lr->cond = checked;
 	cond_evttypes(checked, &lr->evttypes);
@@ -869,6 +870,57 @@ void rules_loaded_free(struct rules_loaded *r)
 	free(r);
 }
 
+/* Whether name matches pattern, where '*' stands for any run of characters (none
+ * included) and every other character for itself. */
+static bool star_match(const char *pat, const char *name)
+{
+	const char *star = NULL, *resume = NULL;
+
+	while (*name) {
+		if (*pat == '*') {
+			star = pat++;
+			resume = name;
+		} else if (*pat == *name) {
+			pat++;
+			name++;
+		} else if (star) {
+			pat = star + 1;
+			name = ++resume;
+		} else {
+			return false;
+		}
+	}
+	while (*pat == '*')
+		pat++;
+	return !*pat;
+}
+
+void rules_loaded_select(struct rules_loaded *r, const struct rule_select *sel, size_t n,
+			 size_t *matched)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t hits = 0;
+
+		for (size_t j = 0; j < r->n_rules; j++) {
+			struct loaded_rule *lr = &r->rules[j];
+			bool hit = false;
+
+			if (sel[i].rule) {
+				hit = star_match(sel[i].rule, lr->src->name);
+			} else {
+				for (size_t t = 0; t < lr->src->n_tags && !hit; t++)
+					hit = strcmp(lr->src->tags[t], sel[i].tag) == 0;
+			}
+			if (hit) {
+				lr->on = sel[i].enable;
+				hits++;
+			}
+		}
+		if (matched)
+			matched[i] = hits;
+	}
+}
+
 const struct loaded_rule *rules_loaded_find(const struct rules_loaded *r, const char *name)
 {
 	for (size_t i = 0; i < r->n_rules; i++)
@@ -881,6 +933,6 @@ void rules_loaded_evttypes(const struct rules_loaded *r, struct evtset *out)
 {
 	evtset_clear(out);
 	for (size_t i = 0; i < r->n_rules; i++)
-		if (r->rules[i].src->enabled)
+		if (r->rules[i].on)
 			evtset_union(out, &r->rules[i].evttypes);
 }

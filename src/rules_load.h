@@ -29,6 +29,7 @@ struct loaded_rule {
 	struct outfmt *fmt; /* the compiled output, append_output's text included */
 	struct outfmt_extra *extras; /* append_output's extra_fields, sorted by key, unique */
 	size_t n_extras;
+	bool on; /* enabled: the rule's own key, then the configuration's rules: selection */
 };
 
 struct rules_loaded {
@@ -56,6 +57,13 @@ struct rules_loaded *rules_load_appending(const char *const *paths, size_t n,
 					  const struct append_entry *append, size_t n_append);
 
 void rules_loaded_free(struct rules_loaded *r);
+
+/* Applies the configuration's rules: selection in order (spec b.13): each entry enables or
+ * disables the rules whose whole name matches its pattern ('*' matches any run of
+ * characters) or that carry its tag. matched[i] (when not NULL) gets how many rules entry i
+ * touched. */
+void rules_loaded_select(struct rules_loaded *r, const struct rule_select *sel, size_t n,
+			 size_t *matched);
 
 /* The loaded rule called name, or NULL. */
 const struct loaded_rule *rules_loaded_find(const struct rules_loaded *r, const char *name);

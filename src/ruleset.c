@@ -72,7 +72,7 @@ struct ruleset *ruleset_build(const struct rules_loaded *r)
 
 static bool rule_on(const struct loaded_rule *lr, enum rules_priority least)
 {
-	return lr->src->enabled && lr->src->priority <= least;
+	return lr->on && lr->src->priority <= least;
 }
 
 static int bucket_add(struct bucket *b, const struct loaded_rule *rule, const struct vm_prog *p)

@@ -225,6 +225,22 @@ def main():
         except OSError:
             pass
         tap.report("SIGHUP moves the webserver to its new port", problems)
+
+        # the rules: selection, applied on reload: rule B disabled by pattern
+        config("B.yaml", "file_output:\n  enabled: true\n  filename: %s\n"
+               "rules:\n  - disable: {rule: 'rule *'}\n  - disable: {tag: nosuchtag}\n" % f2)
+        p.send_signal(signal.SIGHUP)
+        problems = []
+        if not wait_log(err, "rules: 1 of 1 disabled after the rules: selection"):
+            problems.append("no selection line in the log")
+        if not wait_log(err, "rules: disable {tag: 'nosuchtag'} matches no loaded rule"):
+            problems.append("no warning for the entry that matches nothing")
+        b7 = os.path.join(d, "tokB7")
+        touch(b7)
+        time.sleep(1.0)
+        if any(a["output_fields"].get("fd.name") == b7 for a in alerts(out)):
+            problems.append("rule B fired although the selection disabled it")
+        tap.report("SIGHUP applies the rules: selection", problems)
     finally:
         p.send_signal(signal.SIGINT)
         try:

@@ -148,6 +148,12 @@ TEST(bad_values_are_errors)
 	    "append_output:\n  - extra_fields: ['']\n",
 	    "append_output:\n  - extra_output: [x]\n",
 	    "syscall_event_drops:\n  threshold: 0.5.5\n",
+	    "rules: {disable: {rule: x}}\n",
+	    "rules:\n  - disable: x\n",
+	    "rules:\n  - mute: {rule: x}\n",
+	    "rules:\n  - disable: {rule: x, tag: y}\n",
+	    "rules:\n  - enable: {name: x}\n",
+	    "rules:\n  - enable: {rule: ''}\n",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -229,6 +235,33 @@ TEST(append_output_entries)
 	config_free(&c);
 }
 
+TEST(rules_selection_entries)
+{
+	struct config c;
+	const char *p = yaml_file("rules:\n"
+				  "  - disable: {tag: network}\n"
+				  "  - enable: {rule: 'Shell *'}\n");
+
+	config_defaults(&c);
+	CHECK_EQ_INT(c.n_select, 0);
+	CHECK_EQ_INT(config_load_file(&c, p), 0);
+	unlink(p);
+	CHECK_EQ_INT(c.n_select, 2);
+	if (c.n_select == 2) {
+		CHECK(!c.select[0].enable);
+		CHECK(c.select[0].rule == NULL);
+		CHECK_EQ_STR(c.select[0].tag, "network");
+		CHECK(c.select[1].enable);
+		CHECK_EQ_STR(c.select[1].rule, "Shell *");
+	}
+	CHECK_EQ_INT(config_apply_override(&c, "rules={disable: {rule: 'A*'}}"), 0);
+	CHECK_EQ_INT(c.n_select, 1);
+	CHECK_EQ_INT(config_apply_override(&c, "rules=[{disable: {rule: x}}, {off: 1}]"), -1);
+	CHECK_EQ_INT(config_apply_override(&c, "rules="), 0);
+	CHECK_EQ_INT(c.n_select, 0);
+	config_free(&c);
+}
+
 TEST(shipped_config_loads)
 {
 	struct config c;
@@ -252,6 +285,7 @@ int main(void)
 	log_set_level(SK_LOG_ERROR);
 	RUN(defaults);
 	RUN(append_output_entries);
+	RUN(rules_selection_entries);
 	RUN(rules_keys);
 	RUN(file_values);
 	RUN(unknown_keys_are_not_errors);

@@ -1718,8 +1718,64 @@ TEST(append_output_applies_to_matching_rules)
 	rules_loaded_free(r);
 }
 
+/* The rules: selection (spec b.13): in order, by whole-name pattern or exact tag, over the
+ * rules' own enabled keys. */
+TEST(rules_selection)
+{
+	static const char yaml[] =
+	    "- rule: Shell in container\n  desc: d\n  condition: evt.type = execve\n"
+	    "  output: o\n  priority: WARNING\n  tags: [shell, container]\n"
+	    "- rule: Shell on host\n  desc: d\n  condition: evt.type = execve\n"
+	    "  output: o\n  priority: WARNING\n  tags: [shell]\n"
+	    "- rule: Off by default\n  desc: d\n  condition: evt.type = open\n"
+	    "  output: o\n  priority: WARNING\n  enabled: false\n"
+	    "- rule: a*b (literal)\n  desc: d\n  condition: evt.type = open\n"
+	    "  output: o\n  priority: WARNING\n";
+	struct rules_loaded *r = load_yaml(yaml);
+	size_t m[6];
+
+	if (!r)
+		return;
+	CHECK_EQ_INT(r->n_rules, 4);
+	CHECK(r->rules[0].on && r->rules[1].on && !r->rules[2].on && r->rules[3].on);
+	{
+		struct rule_select sel[] = {
+		    {false, NULL, "shell"},	      /* both shells off */
+		    {true, "Shell in *", NULL},	      /* one back on */
+		    {true, "Off by default", NULL},   /* over its enabled: false */
+		    {false, "*(literal)", NULL},      /* '(' is itself */
+		    {false, "Shell", NULL},	      /* the whole name: no match */
+		    {false, NULL, "contain"},	      /* exact tags only */
+		};
+
+		rules_loaded_select(r, sel, 6, m);
+	}
+	CHECK(r->rules[0].on);
+	CHECK(!r->rules[1].on);
+	CHECK(r->rules[2].on);
+	CHECK(!r->rules[3].on);
+	CHECK_EQ_INT(m[0], 2);
+	CHECK_EQ_INT(m[1], 1);
+	CHECK_EQ_INT(m[2], 1);
+	CHECK_EQ_INT(m[3], 1);
+	CHECK_EQ_INT(m[4], 0);
+	CHECK_EQ_INT(m[5], 0);
+	{
+		struct rule_select all[] = {{false, "*", NULL}, {true, "S*h*o*st", NULL},
+					    {true, "**f*", NULL}};
+
+		rules_loaded_select(r, all, 3, m);
+		CHECK_EQ_INT(m[0], 4);
+		CHECK_EQ_INT(m[1], 1); /* "Shell on host" */
+		CHECK_EQ_INT(m[2], 1); /* "Off by default" */
+		CHECK(!r->rules[0].on && r->rules[1].on && r->rules[2].on && !r->rules[3].on);
+	}
+	rules_loaded_free(r);
+}
+
 int main(void)
 {
+	RUN(rules_selection);
 	RUN(append_output_applies_to_matching_rules);
 	RUN(item_kinds_and_every_key);
 	RUN(raw_item_model);
