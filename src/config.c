@@ -130,6 +130,8 @@ static const struct key keys[] = {
      "/etc/group name users, its /proc is read at start; empty: /"},
     {"rules_files", KEY_STRLIST, OFF(rules_files), 0, 0, false, NULL, true,
      "rules files or directories, loaded in order (relative paths: from this file's dir)"},
+    {"watch_config_files", KEY_BOOL, OFF(watch_config_files), 0, 0, false, NULL, false,
+     "reload (as on SIGHUP) when the config file or a rules file changes"},
     {"rules", KEY_SELECT, OFF(select), 0, 0, false, NULL, false,
      "rule selection after loading, in order: a list of {enable: {rule: PATTERN}}, "
      "{disable: {rule: PATTERN}} ('*' wildcards), {enable: {tag: T}}, {disable: {tag: T}}"},
@@ -231,6 +233,7 @@ void config_defaults(struct config *c)
 	memset(c, 0, sizeof(*c));
 	c->log_level = 2; /* info */
 	c->log_stderr = true;
+	c->watch_config_files = true;
 	c->drops_threshold = 0.1;
 	strlist_add(&c->drops_actions, "log");
 	strlist_add(&c->drops_actions, "alert");

@@ -50,6 +50,7 @@ struct config {
 	int log_level;		    /* log_level */
 	bool log_stderr;	    /* log_stderr */
 	bool log_syslog;	    /* log_syslog */
+	bool watch_config_files;    /* watch_config_files: reload when they change */
 	double drops_threshold;	    /* syscall_event_drops.threshold: 0..1 */
 	struct strlist drops_actions; /* syscall_event_drops.actions */
 	double drops_rate;	    /* syscall_event_drops.rate: tokens per second */

@@ -30,6 +30,7 @@
 #include "timeutil.h"
 #include "version.h"
 #include "version_info.h"
+#include "watch.h"
 #include "webserver.h"
 
 struct daemon {
@@ -63,6 +64,8 @@ struct daemon {
 	struct metrics m;	/* what /metrics and /healthz report */
 	struct webserver *web; /* NULL: webserver.enabled is off, or it could not listen */
 	int ep;		       /* the event loop's epoll */
+	struct watch *watch;   /* watch_config_files; NULL: off */
+	int watch_timer;       /* the pause after a change before reloading; -1: none */
 };
 
 /* Old alert channels on their way out after a SIGHUP. */
@@ -400,7 +403,9 @@ enum {
 	TAG_DEADLINE,
 	TAG_STATS,
 	TAG_WEB,
-	TAG_DROPS
+	TAG_DROPS,
+	TAG_WATCH,
+	TAG_WATCH_FIRE
 };
 
 static bool web_health(void *ctx, struct strbuf *why)
@@ -499,9 +504,58 @@ static void set_alert_opts(struct daemon *d, const struct config *c)
 	};
 }
 
+/* watch_config_files: what is watched follows the configuration (rules_files may have
+ * changed, or the key itself). */
+static void watch_update(struct daemon *d)
+{
+	const struct config *c = d->cfg;
+
+	if (!c->watch_config_files) {
+		watch_free(d->watch); /* closing it takes it out of the epoll set */
+		d->watch = NULL;
+		return;
+	}
+	if (!d->watch) {
+		d->watch = watch_new();
+		if (!d->watch)
+			return;
+		if (epoll_add(d->ep, watch_fd(d->watch), TAG_WATCH)) {
+			log_warn("watch_config_files: epoll: %s", strerror(errno));
+			watch_free(d->watch);
+			d->watch = NULL;
+			return;
+		}
+	}
+	if (d->o->n_rules_paths)
+		watch_set(d->watch, d->o->config_path, d->o->rules_paths, d->o->n_rules_paths);
+	else
+		watch_set(d->watch, d->o->config_path, (const char *const *)c->rules_files.v,
+			  c->rules_files.n);
+}
+
+/* A watched file changed: reload once things settle (editors and tools write in steps). */
+static void watch_event(struct daemon *d)
+{
+	struct itimerspec its = {.it_value = {.tv_nsec = 300 * 1000000L}};
+
+	if (!d->watch || !watch_read(d->watch))
+		return;
+	if (d->watch_timer < 0) {
+		d->watch_timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (d->watch_timer < 0 || epoll_add(d->ep, d->watch_timer, TAG_WATCH_FIRE)) {
+			log_warn("watch_config_files: timer: %s", strerror(errno));
+			if (d->watch_timer >= 0)
+				close(d->watch_timer);
+			d->watch_timer = -1;
+			return;
+		}
+	}
+	timerfd_settime(d->watch_timer, 0, &its, NULL); /* re-armed: the pause starts again */
+}
+
 /* SIGHUP: the configuration and rules read again and swapped in between two events, so
  * detection has no gap; anything wrong and the running ones stay. */
-static void reload(struct daemon *d)
+static void reload(struct daemon *d, const char *why)
 {
 	struct config *nc = NULL;
 	struct rules_loaded *nr = NULL;
@@ -512,19 +566,20 @@ static void reload(struct daemon *d)
 	unsigned nsys;
 
 	if (!d->o->reload) {
-		log_info("SIGHUP: nothing to reload");
+		log_info("%s: nothing to reload", why);
 		return;
 	}
 	if (d->o->reload(d->o->reload_ctx, &nc, &nr)) {
-		log_error("SIGHUP: the new configuration or rules were refused (see above); the "
-			  "running ones stay");
+		log_error("%s: the new configuration or rules were refused (see above); the "
+			  "running ones stay",
+			  why);
 		return;
 	}
 	memset(rules_bm, 0, sizeof(rules_bm));
 	if (nr) {
 		nrs = ruleset_build_prio(nr, (enum rules_priority)nc->priority);
 		if (!nrs) {
-			log_error("SIGHUP: out of memory; the running rules stay");
+			log_error("%s: out of memory; the running rules stay", why);
 			rules_loaded_free(nr);
 			config_free(nc);
 			free(nc);
@@ -535,14 +590,16 @@ static void reload(struct daemon *d)
 	if (nc->ringbuf_size_mb != d->cfg->ringbuf_size_mb || nc->attach != d->cfg->attach ||
 	    nc->proc_table_size != d->cfg->proc_table_size ||
 	    nc->drain_interval_ms != d->cfg->drain_interval_ms)
-		log_warn("SIGHUP: changes to engine.* and state.proc_table_size take effect at "
-			 "the next start");
+		log_warn("%s: changes to engine.* and state.proc_table_size take effect at "
+			 "the next start",
+			 why);
 	if (outputs_config_differs(d->cfg, nc)) {
 		/* new channels first: if they cannot start, nothing changes */
 		nouts = outputs_new(nc, &(struct outputs_opts){.unbuffered = d->o->unbuffered});
 		if (!nouts) {
-			log_error("SIGHUP: the new outputs cannot start; the running configuration, "
-				  "rules and outputs stay");
+			log_error("%s: the new outputs cannot start; the running configuration, "
+				  "rules and outputs stay",
+				  why);
 			ruleset_free(nrs);
 			rules_loaded_free(nr);
 			config_free(nc);
@@ -558,7 +615,7 @@ static void reload(struct daemon *d)
 
 		d->outs = nouts;
 		outputs_retire(d, old, d->cfg->output_timeout_ms);
-		log_info("SIGHUP: outputs replaced; the old ones deliver what they hold");
+		log_info("%s: outputs replaced; the old ones deliver what they hold", why);
 	}
 	ruleset_free(d->rs);
 	d->rs = nrs;
@@ -579,7 +636,7 @@ static void reload(struct daemon *d)
 		if (nc->web_enabled)
 			web_start(d);
 		else
-			log_info("SIGHUP: webserver stopped");
+			log_info("%s: webserver stopped", why);
 	}
 	if (!d->o->verbose)
 		log_set_level((enum sk_log_level)nc->log_level);
@@ -594,13 +651,14 @@ static void reload(struct daemon *d)
 
 	nsys = syscall_set_build(bm, nc, rules_bm, d->o->dump);
 	loader_set_bitmap(&d->ld, bm);
-	log_info("SIGHUP: reloaded: %u rules active, capturing %u syscalls",
+	watch_update(d);
+	log_info("%s: reloaded: %u rules active, capturing %u syscalls", why,
 		 d->rs ? ruleset_n_rules(d->rs) : 0, nsys);
 }
 
 int daemon_run(const struct daemon_opts *o)
 {
-	struct daemon d = {.o = o, .line = STRBUF_INIT};
+	struct daemon d = {.o = o, .line = STRBUF_INIT, .watch_timer = -1, .ep = -1};
 	const struct config *c = o->cfg;
 	uint64_t bitmap[SK_BITMAP_WORDS], rules_bm[SK_BITMAP_WORDS];
 	unsigned nsys;
@@ -709,6 +767,7 @@ int daemon_run(const struct daemon_opts *o)
 	}
 	check_drops(&d); /* the counters' starting point */
 	d.ep = ep;
+	watch_update(&d);
 	if (c->web_enabled)
 		web_start(&d);
 	log_capture_set(bitmap);
@@ -753,7 +812,7 @@ int daemon_run(const struct daemon_opts *o)
 						continue;
 					}
 					if (si.ssi_signo == SIGHUP) {
-						reload(&d);
+						reload(&d, "SIGHUP");
 						continue;
 					}
 					log_info("signal %u: stopping", si.ssi_signo);
@@ -769,6 +828,14 @@ int daemon_run(const struct daemon_opts *o)
 			case TAG_STATS:
 				timer_ack(stats);
 				report_counters(&d, "stats");
+				break;
+			case TAG_WATCH:
+				watch_event(&d);
+				break;
+			case TAG_WATCH_FIRE:
+				timer_ack(d.watch_timer);
+				log_info("watch_config_files: the configuration or rules changed");
+				reload(&d, "config change");
 				break;
 			case TAG_DROPS:
 				timer_ack(dropt);
@@ -796,6 +863,9 @@ int daemon_run(const struct daemon_opts *o)
 	report_counters(&d, "exit");
 	rc = d.drops_exit ? 1 : 0;
 out:
+	watch_free(d.watch);
+	if (d.watch_timer >= 0)
+		close(d.watch_timer);
 	webserver_close(d.web);
 	outputs_reap(&d, true);
 	outputs_free(d.outs);

@@ -23,6 +23,11 @@ struct daemon_opts {
 	 * why the new ones were refused (the running ones stay). NULL: SIGHUP is ignored. */
 	int (*reload)(void *ctx, struct config **cfg, struct rules_loaded **rules);
 	void *reload_ctx;
+	/* what watch_config_files watches: the config file (NULL: none) and the -r paths
+	 * (none: the configuration's rules_files) */
+	const char *config_path;
+	const char *const *rules_paths;
+	size_t n_rules_paths;
 };
 
 /* Runs until SIGINT/SIGTERM or the deadline. Returns the process exit code. */

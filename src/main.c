@@ -375,7 +375,7 @@ static int reload_config_and_rules(void *ctx, struct config **out_cfg, struct ru
 		}
 		log_load_msgs(r);
 		if (r->coll->msgs.n_errors) {
-			log_error("SIGHUP: %zu errors in the new rules", r->coll->msgs.n_errors);
+			log_error("reload: %zu errors in the new rules", r->coll->msgs.n_errors);
 			rules_loaded_free(r);
 			goto fail;
 		}
@@ -697,6 +697,9 @@ int main(int argc, char **argv)
 		rctx.n_rules_paths = explicit_rules ? n_rules_paths : 0;
 		dopts.reload = reload_config_and_rules;
 		dopts.reload_ctx = &rctx;
+		dopts.config_path = config_path;
+		dopts.rules_paths = rctx.rules_paths;
+		dopts.n_rules_paths = rctx.n_rules_paths;
 	}
 	if (pidfile && write_pidfile(pidfile))
 		exit(1);

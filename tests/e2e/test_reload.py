@@ -99,6 +99,104 @@ def metric(port, name, labels):
     return None
 
 
+def watch_cases(tap, exe):
+    """watch_config_files: edits of the config or rules files reload without a signal, the
+    way editors, configuration tools and Kubernetes ConfigMaps change them."""
+    d = tempfile.mkdtemp(prefix="saker-watch-")
+    # ConfigMap layout: <dir>/saker.yaml -> ..data/saker.yaml, ..data -> ..ts1
+    cm = os.path.join(d, "cm")
+    os.makedirs(os.path.join(cm, "..ts1"))
+
+    def cm_write(ts, rule_name, prefix):
+        os.makedirs(os.path.join(cm, ts), exist_ok=True)
+        with open(os.path.join(cm, ts, "saker.yaml"), "w") as f:
+            f.write("rules_files: [rules.yaml]\njson_output: true\n"
+                    "webserver:\n  enabled: false\n")
+        with open(os.path.join(cm, ts, "rules.yaml"), "w") as f:
+            f.write(RULE % {"name": rule_name, "prefix": prefix})
+
+    cm_write("..ts1", "rule W1", os.path.join(d, "w1"))
+    os.symlink("..ts1", os.path.join(cm, "..data"))
+    for n in ("saker.yaml", "rules.yaml"):
+        os.symlink(os.path.join("..data", n), os.path.join(cm, n))
+    cfg = os.path.join(cm, "saker.yaml")
+    out, err = os.path.join(d, "out"), os.path.join(d, "err")
+    with open(out, "wb") as o, open(err, "wb") as e:
+        p = subprocess.Popen([exe, "-c", cfg, "-U", "-M", "60"], stdout=o, stderr=e)
+    try:
+        if not wait_log(err, "ready:", 20):
+            tap.report("watch: sensor ready", ["no ready line"])
+            return
+        t1 = os.path.join(d, "w1a")
+        touch(t1)
+        tap.report("watch: the first rules run",
+                   [] if wait_alert(out, "rule W1", t1) else ["no alert from rule W1"])
+
+        # the ConfigMap's atomic swap: a new timestamped dir, ..data renamed over
+        cm_write("..ts2", "rule W2", os.path.join(d, "w2"))
+        os.symlink("..ts2", os.path.join(cm, "..data_tmp"))
+        os.rename(os.path.join(cm, "..data_tmp"), os.path.join(cm, "..data"))
+        problems = []
+        if not wait_log(err, "config change: reloaded"):
+            problems.append("no reload after the ..data swap")
+        t2 = os.path.join(d, "w2a")
+        touch(t2)
+        if not wait_alert(out, "rule W2", t2):
+            problems.append("the swapped-in rule W2 does not fire")
+        tap.report("watch: a ConfigMap-style ..data swap reloads", problems)
+
+        # an editor's save: a temporary file renamed over the rules file (here the real
+        # file behind the symlinks)
+        real = os.path.join(cm, "..ts2", "rules.yaml")
+        n0 = log_count(err, "config change: reloaded")
+        with open(real + ".tmp", "w") as f:
+            f.write(RULE % {"name": "rule W3", "prefix": os.path.join(d, "w3")})
+        os.rename(real + ".tmp", real)
+        problems = []
+        deadline = time.monotonic() + 5
+        while log_count(err, "config change: reloaded") <= n0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if log_count(err, "config change: reloaded") <= n0:
+            problems.append("no reload after the rules file was replaced")
+        t3 = os.path.join(d, "w3a")
+        touch(t3)
+        if not wait_alert(out, "rule W3", t3):
+            problems.append("rule W3 does not fire")
+        tap.report("watch: a rules file replaced by rename reloads", problems)
+
+        # unrelated files beside them: no reload
+        n0 = log_count(err, "watch_config_files: the configuration or rules changed")
+        with open(os.path.join(cm, "..ts2", "notes.txt"), "w") as f:
+            f.write("x")
+        with open(os.path.join(cm, "README"), "w") as f:
+            f.write("x")
+        time.sleep(1.0)
+        n1 = log_count(err, "watch_config_files: the configuration or rules changed")
+        tap.report("watch: other files in the same directories do not reload",
+                   [] if n1 == n0 else ["%d reloads for unrelated files" % (n1 - n0)])
+
+        # a bad edit in place: refused, the running rules stay
+        with open(real, "w") as f:
+            f.write(RULE.replace("fd.name startswith", "fd.nmae startswith") %
+                    {"name": "rule bad", "prefix": d})
+        problems = []
+        if not wait_log(err, "config change: the new configuration or rules were refused"):
+            problems.append("the bad edit was not refused")
+        t4 = os.path.join(d, "w3b")
+        touch(t4)
+        if not wait_alert(out, "rule W3", t4):
+            problems.append("rule W3 stopped after the refused edit")
+        tap.report("watch: a bad edit is refused, the running rules stay", problems)
+    finally:
+        p.send_signal(signal.SIGINT)
+        try:
+            rc = p.wait(20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            rc = "hung"
+        tap.report("watch: clean exit", [] if rc == 0 else ["exit status %r" % rc])
+
+
 def main():
     exe = sensor_from_argv()
     tap = Tap()
@@ -115,8 +213,8 @@ def main():
 
     def config(rules_file, extra=""):
         with open(cfg, "w") as f:
-            f.write("rules_files: [%s]\njson_output: true\nwebserver:\n  listen_port: %d\n%s"
-                    % (rules_file, port, extra))
+            f.write("rules_files: [%s]\njson_output: true\nwatch_config_files: false\n"
+                    "webserver:\n  listen_port: %d\n%s" % (rules_file, port, extra))
 
     config("A.yaml")
     out, err = os.path.join(d, "out"), os.path.join(d, "err")
@@ -249,6 +347,7 @@ def main():
             p.kill()
             rc = "hung"
     tap.report("clean exit after the reloads", [] if rc == 0 else ["exit status %r" % rc])
+    watch_cases(tap, exe)
     return tap.finish()
 
 
