@@ -2,7 +2,9 @@
 with podman the way docs/deploy.md says (privileged, host PID namespace, the host's / at
 /host read-only), it detects another container reading /etc/shadow and writes the alert as
 a JSON line on its stdout; /healthz and /metrics answer inside its network namespace;
-SIGTERM (podman stop) ends it cleanly.
+SIGTERM (podman stop) ends it cleanly. The same again with the DaemonSet's pod
+(packaging/kubernetes) imitated by podman: its capabilities instead of --privileged, its
+seccomp setting, read-only root, host mounts, ConfigMap, command and environment.
 
 Every image and container this test makes is named saker-pkg-test-*, and removed at the
 end. podman needs the runc runtime and explicit ulimits on this kind of machine
@@ -68,6 +70,165 @@ def alerts(path):
     return good, bad
 
 
+def daemonset_args(tag, work):
+    """podman arguments that run the image as packaging/kubernetes' DaemonSet runs it:
+    (args, health port, health path). Host paths that do not exist here are left out (the
+    runtime would create them empty); SYS_RESOURCE is left out when this process lacks it
+    (root here does: MACHINE-NOTES), since podman cannot grant what it does not have."""
+    try:
+        import yaml
+    except ImportError:
+        raise SkipCase("python3-yaml is not installed")
+    k8s = os.path.join(TOP, "packaging", "kubernetes")
+    docs = {}
+    for f in sorted(os.listdir(k8s)):
+        if f.endswith(".yaml"):
+            with open(os.path.join(k8s, f), encoding="utf-8") as fh:
+                for d in yaml.safe_load_all(fh):
+                    if d:
+                        docs[d["kind"]] = d
+    pod = docs["DaemonSet"]["spec"]["template"]["spec"]
+    ctr = pod["containers"][0]
+    sc = ctr["securityContext"]
+    cm = docs["ConfigMap"]
+    cfg = yaml.safe_load(cm["data"]["saker.yaml"])
+    etc = os.path.join(work, "configmap")
+    os.makedirs(etc, exist_ok=True)
+    for key, text in cm["data"].items():
+        with open(os.path.join(etc, key), "w", encoding="utf-8") as f:
+            f.write(text)
+    with open("/proc/self/status") as f:
+        bnd = int(next(l for l in f if l.startswith("CapBnd:")).split()[1], 16)
+    caps = [c for c in sc["capabilities"]["add"] if c != "SYS_RESOURCE" or bnd >> 24 & 1]
+    args = ["--cap-drop=all", "--cap-add=" + ",".join(caps)]
+    if sc.get("privileged"):
+        args.append("--privileged")
+    if sc.get("seccompProfile", {}).get("type") == "Unconfined":
+        args += ["--security-opt", "seccomp=unconfined"]
+    if sc.get("allowPrivilegeEscalation") is False:
+        args += ["--security-opt", "no-new-privileges"]
+    if sc.get("readOnlyRootFilesystem"):
+        args.append("--read-only")
+    if pod.get("hostPID"):
+        args.append("--pid=host")
+    args.append("--network=none")  # its own network namespace, as hostNetwork: false
+    args += ["--user", "%d:%d" % (sc.get("runAsUser", 0), sc.get("runAsGroup", 0))]
+    vols = {v["name"]: v for v in pod["volumes"]}
+    for m in ctr["volumeMounts"]:
+        v = vols[m["name"]]
+        ro = ":ro" if m.get("readOnly") else ""
+        if "configMap" in v:
+            args += ["-v", "%s:%s%s" % (etc, m["mountPath"], ro)]
+        elif os.path.exists(v["hostPath"]["path"]):
+            args += ["-v", "%s:%s%s" % (v["hostPath"]["path"], m["mountPath"], ro)]
+    for e in ctr.get("env", []):
+        if e["name"] == "SAKER_HOSTNAME":
+            args += ["-e", "SAKER_HOSTNAME=" + NODE]
+    args += ["--entrypoint", ctr["command"][0], tag] + ctr["command"][1:] + ctr["args"]
+    web = cfg["webserver"]
+    return args, web["listen_port"], web["k8s_healthz_endpoint"]
+
+
+def exercise(tap, state, what, name, run_args, work, reader_tag, port, health):
+    """Starts the sensor container `name` with run_args, checks it is ready, that the
+    reader container's /etc/shadow read comes out as a JSON alert, the endpoints inside its
+    network namespace, and podman stop. Returns the podman process."""
+    out_path = os.path.join(work, name + ".stdout")
+    err_path = os.path.join(work, name + ".stderr")
+    reader_name = name + "-reader"
+    sensor = None
+
+    def start(c):
+        nonlocal sensor
+        if not state.get("built"):
+            raise SkipCase("no image")
+        args = ["run", "--rm", "--name", name] + RUN_FLAGS + run_args
+        c.note("podman " + " ".join(args))
+        with open(out_path, "wb") as out, open(err_path, "wb") as err:
+            sensor = subprocess.Popen(["podman"] + args, stdin=subprocess.DEVNULL,
+                                      stdout=out, stderr=err)
+        ready = wait_file(err_path, b"saker: info: ready: ", 60, sensor)
+        with open(err_path, errors="replace") as f:
+            err_text = f.read()
+        c.ok(ready, "the sensor container is not ready; its stderr:\n" + err_text[-3000:])
+        for line in err_text.splitlines():
+            if line.startswith("saker: info: ready") or "attached" in line:
+                c.note(line)
+        c.ok("saker: error" not in err_text and "saker: warning" not in err_text,
+             "errors or warnings at start:\n" + err_text[-3000:])
+        state[name] = ready
+
+    tap.case("%s: starts with the host's PID namespace" % what, start)
+
+    def detect(c):
+        if not state.get(name) or not state.get("reader"):
+            raise SkipCase("no sensor or no reader image")
+        p = podman("run", "--rm", "--name", reader_name, *RUN_FLAGS, "--network=none",
+                   reader_tag)
+        c.ok("root:*:" in p.stdout, "the reader did not print the file: %r" % p.stdout)
+        deadline = time.monotonic() + 10
+        hit = None
+        while time.monotonic() < deadline and hit is None:
+            good, bad = alerts(out_path)
+            hit = next((a for a in good if a.get("rule") == RULE and
+                        a.get("output_fields", {}).get("proc.name") == "cat"), None)
+            time.sleep(0.1)
+        good, bad = alerts(out_path)
+        if not c.ok(hit is not None, "no %r alert for cat on the sensor's stdout; "
+                    "its stdout (%d JSON lines): %r" % (RULE, len(good), good[-5:])):
+            return
+        c.ok(not bad, "lines on stdout that are not JSON: %r" % bad[:3])
+        f = hit["output_fields"]
+        c.eq("fd.name", f.get("fd.name"), "/etc/shadow")
+        c.eq("proc.exepath", f.get("proc.exepath"), "/bin/cat")
+        c.eq("user.name (from the host's /etc under /host)", f.get("user.name"), "root")
+        c.eq("hostname (SAKER_HOSTNAME)", hit.get("hostname"), NODE)
+        c.eq("priority", hit.get("priority"), "Warning")
+        c.note("alert: " + hit.get("output", ""))
+
+    tap.case("%s: another container's /etc/shadow read raises a JSON alert on stdout"
+             % what, detect)
+
+    def endpoints(c):
+        if not state.get(name):
+            raise SkipCase("no sensor")
+        pid = podman("inspect", "-f", "{{.State.Pid}}", name).stdout.strip()
+        script = ("import urllib.request as u, sys\n"
+                  "for p in sys.argv[2:]:\n"
+                  "    r = u.urlopen('http://127.0.0.1:%s' % sys.argv[1] + p, timeout=5)\n"
+                  "    print(p, r.status, r.read().decode())\n")
+        p = subprocess.run(["nsenter", "-t", pid, "-n", sys.executable, "-c", script,
+                            str(port), health, "/metrics"],
+                           capture_output=True, text=True, timeout=30)
+        c.eq("probe exit status (%s)" % p.stderr.strip()[-500:], p.returncode, 0)
+        c.ok('%s 200 {"status":"ok"}' % health in p.stdout, "health: %r" % p.stdout[:300])
+        c.ok('saker_alerts_total{rule="%s",priority="Warning"}' % RULE in p.stdout,
+             "/metrics does not count the alert")
+
+    tap.case("%s: %s and /metrics on port %s of its network namespace"
+             % (what, health, port), endpoints)
+
+    def stop(c):
+        if sensor is None:
+            raise SkipCase("no sensor")
+        t0 = time.monotonic()
+        podman("stop", "-t", "20", name, check=False)
+        try:
+            rc = sensor.wait(30)
+        except subprocess.TimeoutExpired:
+            sensor.kill()
+            rc = "hung"
+        with open(err_path, errors="replace") as f:
+            err_text = f.read()
+        c.eq("exit status after podman stop", rc, 0)
+        c.ok("saker: info: exit: daemon:" in err_text,
+             "no exit counters on stderr:\n" + err_text[-2000:])
+        c.note("stopped in %.1f s" % (time.monotonic() - t0))
+
+    tap.case("%s: podman stop (SIGTERM) ends it cleanly" % what, stop)
+    return sensor
+
+
 def main():
     exe = sensor_from_argv("podman runs privileged containers as root only")
     for tool in ("podman", "runc", "nsenter"):
@@ -81,12 +242,7 @@ def main():
     tag = "localhost/%s-saker:%d" % (PREFIX, os.getpid())
     tag_buildah = "localhost/%s-saker-buildah:%d" % (PREFIX, os.getpid())
     reader_tag = "localhost/%s-reader:%d" % (PREFIX, os.getpid())
-    sensor_name = "%s-sensor-%d" % (PREFIX, os.getpid())
-    reader_name = "%s-reader-%d" % (PREFIX, os.getpid())
     work = tempfile.mkdtemp(prefix=PREFIX + "-")
-    out_path = os.path.join(work, "stdout.jsonl")
-    err_path = os.path.join(work, "stderr.txt")
-    sensor = None
     state = {}
 
     def build(c):
@@ -156,98 +312,33 @@ def main():
 
     tap.case("a busybox image that reads /etc/shadow", reader_image)
 
+    sensors = []
     try:
-        def start(c):
-            if not state.get("built"):
-                raise SkipCase("no image")
-            nonlocal sensor
-            args = (["run", "--rm", "--name", sensor_name] + RUN_FLAGS +
-                    ["--privileged", "--pid=host", "--network=none",
-                     "-v", "/:/host:ro,rslave", "-e", "SAKER_HOSTNAME=" + NODE, tag])
-            with open(out_path, "wb") as out, open(err_path, "wb") as err:
-                sensor = subprocess.Popen(["podman"] + args, stdin=subprocess.DEVNULL,
-                                          stdout=out, stderr=err)
-            ready = wait_file(err_path, b"saker: info: ready: ", 60, sensor)
-            with open(err_path, errors="replace") as f:
-                err_text = f.read()
-            c.ok(ready, "the sensor container is not ready; its stderr:\n" + err_text[-3000:])
-            for line in err_text.splitlines():
-                if line.startswith("saker: info: ready") or "attached" in line:
-                    c.note(line)
-            c.ok("saker: error" not in err_text and "saker: warning" not in err_text,
-                 "errors or warnings at start:\n" + err_text[-3000:])
-            state["ready"] = ready
-
-        tap.case("the image runs privileged with the host's PID namespace", start)
-
-        def detect(c):
-            if not state.get("ready") or not state.get("reader"):
-                raise SkipCase("no sensor or no reader image")
-            p = podman("run", "--rm", "--name", reader_name, *RUN_FLAGS, "--network=none",
-                       reader_tag)
-            c.ok("root:*:" in p.stdout, "the reader did not print the file: %r" % p.stdout)
-            deadline = time.monotonic() + 10
-            hit = None
-            while time.monotonic() < deadline and hit is None:
-                good, bad = alerts(out_path)
-                hit = next((a for a in good if a.get("rule") == RULE and
-                            a.get("output_fields", {}).get("proc.name") == "cat"), None)
-                time.sleep(0.1)
-            good, bad = alerts(out_path)
-            if not c.ok(hit is not None, "no %r alert for cat on the sensor's stdout; "
-                        "its stdout (%d JSON lines): %r" % (RULE, len(good), good[-5:])):
-                return
-            c.ok(not bad, "lines on stdout that are not JSON: %r" % bad[:3])
-            f = hit["output_fields"]
-            c.eq("fd.name", f.get("fd.name"), "/etc/shadow")
-            c.eq("proc.exepath", f.get("proc.exepath"), "/bin/cat")
-            c.eq("hostname (SAKER_HOSTNAME)", hit.get("hostname"), NODE)
-            c.eq("priority", hit.get("priority"), "Warning")
-            c.note("alert: " + hit.get("output", ""))
-
-        tap.case("another container's /etc/shadow read raises a JSON alert on stdout", detect)
-
-        def endpoints(c):
-            if not state.get("ready"):
-                raise SkipCase("no sensor")
-            pid = podman("inspect", "-f", "{{.State.Pid}}", sensor_name).stdout.strip()
-            script = ("import urllib.request as u\n"
-                      "for p in ('/healthz', '/metrics'):\n"
-                      "    r = u.urlopen('http://127.0.0.1:8765' + p, timeout=5)\n"
-                      "    print(p, r.status, r.read().decode())\n")
-            p = subprocess.run(["nsenter", "-t", pid, "-n", sys.executable, "-c", script],
-                               capture_output=True, text=True, timeout=30)
-            c.eq("probe exit status (%s)" % p.stderr.strip()[-500:], p.returncode, 0)
-            c.ok('/healthz 200 {"status":"ok"}' in p.stdout, "healthz: %r" % p.stdout[:300])
-            c.ok('saker_alerts_total{rule="%s",priority="Warning"}' % RULE in p.stdout,
-                 "/metrics does not count the alert")
-
-        tap.case("/healthz and /metrics inside the container's network namespace", endpoints)
-
-        def stop(c):
-            if sensor is None:
-                raise SkipCase("no sensor")
-            t0 = time.monotonic()
-            podman("stop", "-t", "20", sensor_name, check=False)
-            try:
-                rc = sensor.wait(30)
-            except subprocess.TimeoutExpired:
-                sensor.kill()
-                rc = "hung"
-            with open(err_path, errors="replace") as f:
-                err_text = f.read()
-            c.eq("exit status after podman stop", rc, 0)
-            c.ok("saker: info: exit: daemon:" in err_text,
-                 "no exit counters on stderr:\n" + err_text[-2000:])
-            c.note("stopped in %.1f s" % (time.monotonic() - t0))
-
-        tap.case("podman stop (SIGTERM) ends it cleanly", stop)
+        # As docs/deploy.md runs it with podman: privileged, the host's whole / at /host.
+        plain = (["--privileged", "--pid=host", "--network=none", "-v", "/:/host:ro,rslave",
+                  "-e", "SAKER_HOSTNAME=" + NODE, tag])
+        sensors.append(exercise(tap, state, "podman --privileged", "%s-sensor-%d"
+                                % (PREFIX, os.getpid()), plain, work, reader_tag,
+                                8765, "/healthz"))
+        # The DaemonSet's pod, imitated: its capabilities, seccomp, read-only root, host
+        # mounts, ConfigMap, command and environment.
+        try:
+            pod_args, port, path = daemonset_args(tag, work)
+        except SkipCase as e:
+            tap.report("the DaemonSet's pod, imitated with podman", skip=str(e))
+        else:
+            sensors.append(exercise(tap, state, "the DaemonSet's pod", "%s-pod-%d"
+                                    % (PREFIX, os.getpid()), pod_args, work, reader_tag,
+                                    port, path))
     finally:
-        if sensor is not None and sensor.poll() is None:
-            sensor.kill()
-            sensor.wait()
-        for name in (sensor_name, reader_name):
-            podman("rm", "-f", "--ignore", name, check=False)
+        for s in sensors:
+            if s is not None and s.poll() is None:
+                s.kill()
+                s.wait()
+        names = podman("ps", "-a", "--format", "{{.Names}}", check=False).stdout.split()
+        for name in names:
+            if name.startswith(PREFIX + "-") and name.endswith("-%d" % os.getpid()):
+                podman("rm", "-f", "--ignore", name, check=False)
         for t in (tag, tag_buildah, reader_tag):
             podman("rmi", "-f", "--ignore", t, check=False)
         shutil.rmtree(work, ignore_errors=True)
