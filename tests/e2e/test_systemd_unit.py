@@ -3,7 +3,9 @@ set it grants, proven on this kernel without systemd running (CI has no systemd 
 
 - saker started as root with exactly the unit's CapabilityBoundingSet (setpriv, with
   no_new_privs as NoNewPrivileges= sets it) loads, attaches and resolves the fd, exe, cwd
-  and environment of a process of another user that was running before it started;
+  and environment of a process of another user that was running before it started; the
+  same in a mount namespace with / read-only and a private /tmp (ProtectSystem=strict,
+  PrivateTmp=yes), the holder's file being in the host's /tmp;
 - without any one of those capabilities it either refuses to start or loses some of these
   fields, so the set is minimal;
 - the system calls and socket families of a traced run are allowed by the unit's
@@ -97,10 +99,20 @@ class Holder:
         self.proc.wait()
 
 
-def run_with_caps(exe, caps, holder, workdir, extra=()):
+def run_with_caps(exe, caps, holder, workdir, sandbox=None):
     """saker as root with only `caps` in its bounding set (no_new_privs set); the holder's
-    pread is triggered once it is ready. Returns (rc, stdout, stderr)."""
-    rules = os.path.join(workdir, "captest.yaml")
+    pread is triggered once it is ready. sandbox: a directory outside /tmp; saker then runs
+    in a mount namespace of its own with / read-only and an empty /tmp, as
+    ProtectSystem=strict and PrivateTmp=yes would have it, from a copy of the binary there.
+    Returns (rc, stdout, stderr)."""
+    wrap = []
+    if sandbox:
+        shutil.copy(exe, os.path.join(sandbox, "saker"))
+        exe = os.path.join(sandbox, "saker")
+        wrap = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                'mount -o remount,bind,ro / && mount -t tmpfs -o mode=1777 tmpfs /tmp && '
+                'exec "$@"', "sandbox"]
+    rules = os.path.join(sandbox or workdir, "captest.yaml")
     with open(rules, "w") as f:
         f.write("- rule: captest\n  desc: the holder's pread\n"
                 "  condition: evt.type = pread and proc.pid = %d\n"
@@ -109,9 +121,9 @@ def run_with_caps(exe, caps, holder, workdir, extra=()):
     bset = ",".join(["-all"] + ["+" + c[len("cap_"):] for c in caps])
     out_path = os.path.join(workdir, "out.txt")
     err_path = os.path.join(workdir, "err.txt")
-    cmd = ["setpriv", "--bounding-set", bset, "--inh-caps", "-all", "--no-new-privs",
-           exe, "-c", "/dev/null", "-r", rules, "-U", "-M", "20",
-           "-o", "webserver.enabled=false"] + list(extra)
+    cmd = wrap + ["setpriv", "--bounding-set", bset, "--inh-caps", "-all", "--no-new-privs",
+                  exe, "-c", "/dev/null", "-r", rules, "-U", "-M", "20",
+                  "-o", "webserver.enabled=false"]
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
     deadline = time.monotonic() + 15
@@ -243,6 +255,21 @@ def main():
                  % (" ".join(caps), bad, err[-2000:]))
 
         tap.case("the unit's capabilities are enough", enough)
+
+        def sandboxed(c):
+            if not shutil.which("unshare"):
+                raise SkipCase("unshare is not installed")
+            box = tempfile.mkdtemp(prefix="saker-pkg-test-box-", dir="/dev/shm")
+            try:
+                rc, out, err = run_with_caps(exe, caps, holder, work, sandbox=box)
+            finally:
+                shutil.rmtree(box, ignore_errors=True)
+            c.eq("exit status", rc, 0)
+            bad = complete(alert_fields(out), holder)
+            c.ok(not bad, "in the sandbox, fields the sensor could not resolve (the holder's "
+                 "file is in the host's /tmp): %r\nstderr:\n%s" % (bad, err[-2000:]))
+
+        tap.case("read-only / and a private /tmp change nothing", sandboxed)
 
         for cap in caps:
             def needed(c, cap=cap):
