@@ -337,7 +337,7 @@ def main():
                 s.wait()
         names = podman("ps", "-a", "--format", "{{.Names}}", check=False).stdout.split()
         for name in names:
-            if name.startswith(PREFIX + "-") and name.endswith("-%d" % os.getpid()):
+            if name.startswith(PREFIX + "-") and ("-%d" % os.getpid()) in name:
                 podman("rm", "-f", "--ignore", name, check=False)
         for t in (tag, tag_buildah, reader_tag):
             podman("rmi", "-f", "--ignore", t, check=False)
