@@ -33,6 +33,10 @@ HOST_PATHS = ["/proc", "/etc", "/run/containerd", "/run/runc", "/run/containers"
               "/var/lib/containers", "/var/lib/docker"]
 
 
+SYSTEM_CAS = "/etc/ssl/certs/ca-certificates.crt"
+NPM_FAILED = []  # the reason, once npm ci has failed: not tried again in this run
+
+
 def manifests():
     return sorted(os.path.join(K8S, f) for f in os.listdir(K8S) if f.endswith(".yaml"))
 
@@ -42,6 +46,8 @@ def npm_install(cache):
     the lock file changed. Returns the node_modules directory; SkipCase if it cannot."""
     if not shutil.which("node") or not shutil.which("npm"):
         raise SkipCase("node or npm is not installed (scripts/setup-deps installs them)")
+    if NPM_FAILED:
+        raise SkipCase(NPM_FAILED[0])
     lock = os.path.join(NODE_DIR, "package-lock.json")
     with open(lock, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
@@ -56,10 +62,17 @@ def npm_install(cache):
     os.makedirs(cache, exist_ok=True)
     for name in ("package.json", "package-lock.json"):
         shutil.copy(os.path.join(NODE_DIR, name), os.path.join(cache, name))
+    env = dict(os.environ)
+    # The system's trusted certificates, as apt and curl use them (node has its own list
+    # otherwise, which a TLS-inspecting proxy's certificate is not in).
+    if "NODE_EXTRA_CA_CERTS" not in env and os.path.exists(SYSTEM_CAS):
+        env["NODE_EXTRA_CA_CERTS"] = SYSTEM_CAS
     p = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-                       cwd=cache, capture_output=True, text=True, timeout=300)
+                       cwd=cache, capture_output=True, text=True, timeout=300, env=env)
     if p.returncode != 0:
-        raise SkipCase("npm ci failed (no registry?): " + p.stderr.strip()[-400:])
+        lines = [l for l in p.stderr.splitlines() if "complete log" not in l and l.strip()]
+        NPM_FAILED.append("npm ci failed: " + " / ".join(lines[-3:]))
+        raise SkipCase(NPM_FAILED[0])
     with open(stamp, "w") as f:
         f.write(digest + "\n")
     return mods
