@@ -14,6 +14,7 @@ Usage: test_container.py PATH/TO/saker (as root, with podman and runc; skipped o
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -68,6 +69,23 @@ def alerts(path):
             except ValueError:
                 bad.append(raw)
     return good, bad
+
+
+def remove_leftovers():
+    """Containers and images of an earlier run of this test that was killed before its
+    cleanup: their names end in the pid of a process that no longer exists. Nobody
+    else's (other tests use other prefixes)."""
+    def dead(name):
+        m = re.search(r"[-:](\d+)(?:-reader)?$", name)
+        return m and not os.path.exists("/proc/" + m.group(1))
+
+    for name in podman("ps", "-a", "--format", "{{.Names}}", check=False).stdout.split():
+        if name.startswith(PREFIX + "-") and dead(name):
+            podman("rm", "-f", "--ignore", name, check=False)
+    images = podman("images", "--format", "{{.Repository}}:{{.Tag}}", check=False).stdout
+    for ref in images.split():
+        if ref.startswith("localhost/" + PREFIX + "-") and dead(ref):
+            podman("rmi", "-f", "--ignore", ref, check=False)
 
 
 def daemonset_args(tag, work):
@@ -239,6 +257,7 @@ def main():
         skip_all("busybox-static is not installed")
 
     tap = Tap()
+    remove_leftovers()
     tag = "localhost/%s-saker:%d" % (PREFIX, os.getpid())
     tag_buildah = "localhost/%s-saker-buildah:%d" % (PREFIX, os.getpid())
     reader_tag = "localhost/%s-reader:%d" % (PREFIX, os.getpid())
@@ -263,7 +282,8 @@ def main():
              ["/usr/bin/saker", "-c", "/etc/saker/saker.yaml"])
         c.eq("cmd", cfg.get("Cmd"), ["-o", "state.host_root=/host", "-o", "json_output=true"])
         # Its files: exactly the binary, the configuration and the ruleset's text.
-        cid = podman("create", "--name", "%s-files-%d" % (PREFIX, os.getpid()), tag).stdout.strip()
+        cid = podman("create", "--name", "%s-files-%d" % (PREFIX, os.getpid()),
+                     tag).stdout.strip()
         try:
             tar = os.path.join(work, "fs.tar")
             podman("export", "-o", tar, cid)
