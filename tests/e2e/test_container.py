@@ -71,6 +71,15 @@ def alerts(path):
     return good, bad
 
 
+def cannot_unpack(stderr):
+    """podman and buildah unpack layers in a private mount namespace after remounting /;
+    in a chroot whose / is not a mount point (tools/fresh-machine.sh) that fails with
+    EINVAL, and no image can be built there at all: a limit of the place, not of saker."""
+    if "remount /" in stderr and "invalid argument" in stderr:
+        raise SkipCase("podman cannot unpack image layers here (/ is not a mount point: a "
+                       "chroot?): " + stderr.strip()[-200:])
+
+
 def remove_leftovers():
     """Containers and images of an earlier run of this test that was killed before its
     cleanup: their names end in the pid of a process that no longer exists. Nobody
@@ -268,6 +277,7 @@ def main():
         t0 = time.monotonic()
         p = subprocess.run([BUILD_IMAGE, "-b", exe, "-t", tag], capture_output=True,
                            text=True, timeout=300)
+        cannot_unpack(p.stderr)
         c.eq("build-image exit status", p.returncode, 0)
         c.ok(p.stdout.strip().splitlines()[-1:] == [tag],
              "build-image prints the tag last: %r %s" % (p.stdout, p.stderr))
@@ -310,6 +320,7 @@ def main():
             raise SkipCase("buildah is not installed")
         p = subprocess.run([BUILD_IMAGE, "--buildah", "-b", exe, "-t", tag_buildah],
                            capture_output=True, text=True, timeout=300)
+        cannot_unpack(p.stderr)
         c.eq("build-image --buildah exit status (%s)" % p.stderr.strip(), p.returncode, 0)
         ids = podman("image", "inspect", "-f", "{{.Size}}", tag_buildah, check=False)
         c.eq("buildah's image is visible to podman", ids.returncode, 0)
@@ -327,7 +338,9 @@ def main():
         with open(os.path.join(ctx, "Containerfile"), "w") as f:
             f.write("FROM scratch\nCOPY cat /bin/cat\nCOPY shadow /etc/shadow\n"
                     'ENTRYPOINT ["/bin/cat", "/etc/shadow"]\n')
-        podman("build", "--quiet", "--pull=never", "-t", reader_tag, ctx)
+        p = podman("build", "--quiet", "--pull=never", "-t", reader_tag, ctx, check=False)
+        cannot_unpack(p.stderr)
+        c.eq("podman build exit status (%s)" % p.stderr.strip()[-1000:], p.returncode, 0)
         state["reader"] = True
 
     tap.case("a busybox image that reads /etc/shadow", reader_image)
