@@ -30,6 +30,9 @@ BUILD_IMAGE = os.path.join(TOP, "packaging", "container", "build-image")
 PREFIX = "saker-pkg-test"
 RULE = "Shadow password file read by unexpected program"
 NODE = PREFIX + "-node"
+# In the reader's command line, so that its alert is told from any other cat of
+# /etc/shadow on the host (other tests make some).
+MARK = "%s-reader-%d" % (PREFIX, os.getpid())
 RUN_FLAGS = ["--runtime", "runc", "--ulimit", "nofile=20000:20000",
              "--ulimit", "nproc=32768:32768"]
 
@@ -198,14 +201,16 @@ def exercise(tap, state, what, name, run_args, work, reader_tag, port, health):
         while time.monotonic() < deadline and hit is None:
             good, bad = alerts(out_path)
             hit = next((a for a in good if a.get("rule") == RULE and
-                        a.get("output_fields", {}).get("proc.name") == "cat"), None)
+                        MARK in (a.get("output_fields", {}).get("proc.cmdline") or "")),
+                       None)
             time.sleep(0.1)
         good, bad = alerts(out_path)
-        if not c.ok(hit is not None, "no %r alert for cat on the sensor's stdout; "
+        if not c.ok(hit is not None, "no %r alert for the reader on the sensor's stdout; "
                     "its stdout (%d JSON lines): %r" % (RULE, len(good), good[-5:])):
             return
         c.ok(not bad, "lines on stdout that are not JSON: %r" % bad[:3])
         f = hit["output_fields"]
+        c.eq("proc.name", f.get("proc.name"), "cat")
         c.eq("fd.name", f.get("fd.name"), "/etc/shadow")
         c.eq("proc.exepath", f.get("proc.exepath"), "/bin/cat")
         c.eq("user.name (from the host's /etc under /host)", f.get("user.name"), "root")
@@ -337,7 +342,8 @@ def main():
             f.write("root:*:19000:0:99999:7:::\n")
         with open(os.path.join(ctx, "Containerfile"), "w") as f:
             f.write("FROM scratch\nCOPY cat /bin/cat\nCOPY shadow /etc/shadow\n"
-                    'ENTRYPOINT ["/bin/cat", "/etc/shadow"]\n')
+                    'COPY shadow /etc/%s\n'
+                    'ENTRYPOINT ["/bin/cat", "/etc/shadow", "/etc/%s"]\n' % (MARK, MARK))
         p = podman("build", "--quiet", "--pull=never", "-t", reader_tag, ctx, check=False)
         cannot_unpack(p.stderr)
         c.eq("podman build exit status (%s)" % p.stderr.strip()[-1000:], p.returncode, 0)
