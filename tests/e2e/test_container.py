@@ -369,6 +369,19 @@ def main():
             sensors.append(exercise(tap, state, "the DaemonSet's pod", "%s-pod-%d"
                                     % (PREFIX, os.getpid()), pod_args, work, reader_tag,
                                     port, path))
+
+        def seccomp(c):
+            if not state.get("built"):
+                raise SkipCase("no image")
+            p = podman("run", "--rm", "--name", "%s-seccomp-%d" % (PREFIX, os.getpid()),
+                       *RUN_FLAGS, "--cap-drop=all", "--cap-add=BPF,PERFMON", "--pid=host",
+                       "--network=none", tag, "-M", "5", check=False, timeout=60)
+            c.eq("exit status", p.returncode, 1)
+            c.ok("bpf() was refused" in p.stderr and "seccomp" in p.stderr,
+                 "the refusal is not explained:\n" + p.stderr[-1500:])
+
+        tap.case("with the runtime's default seccomp profile, saker says bpf() is refused",
+                 seccomp)
     finally:
         for s in sensors:
             if s is not None and s.poll() is None:
