@@ -1,6 +1,7 @@
 #include "probe.h"
 
 #include <bpf/libbpf.h>
+#include <errno.h>
 #include <linux/capability.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -52,7 +53,17 @@ int probe_kernel(void)
 			  "CO-RE programs need a kernel built with CONFIG_DEBUG_INFO_BTF=y");
 		rc = -1;
 	}
+	errno = 0;
 	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) <= 0) {
+		/* The probe creates a map with bpf(): EPERM although the capabilities are
+		 * there means a filter refused the call, not that the kernel lacks the map. */
+		if (errno == EPERM) {
+			log_error("bpf() was refused (Operation not permitted) although saker has "
+				  "the capabilities: a seccomp filter or a security module blocks it "
+				  "(container runtimes' default seccomp profiles do: run with "
+				  "seccomp unconfined, see docs/deploy.md)");
+			return -1;
+		}
 		log_error("the kernel has no BPF ring buffer (BPF_MAP_TYPE_RINGBUF, Linux 5.8 and "
 			  "later)");
 		rc = -1;
