@@ -42,4 +42,8 @@ const volatile __u32 self_tgid = 0;
  * the mmapped .bss; a syscall whose bit is clear costs one load and returns. */
 __u64 interesting[SK_BITMAP_WORDS] = {};
 
+/* Non-zero: exec records carry the new image's environment (a loaded rule or output names
+ * proc.env). Written by userspace through the mmapped .bss, like the bitmap. */
+__u32 want_env = 0;
+
 #endif /* SAKER_MAPS_BPF_H */

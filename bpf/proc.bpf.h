@@ -260,6 +260,18 @@ static __always_inline int do_sched_exec(struct task_struct *p, pid_t old_pid,
 		n = copy_user_mem(buf, off, arg_end - arg_start, SK_ARGV_MAX, (void *)arg_start);
 	ev->argv_len = n;
 	off += n;
+
+	/* The environment area, when asked for, in what room the record has left (at least
+	 * 7.5 KiB: filename and argv take 4 KiB each at most); its length is what remains of
+	 * the record after argv. */
+	if (want_env) {
+		unsigned long env_start = BPF_CORE_READ(p, mm, env_start);
+		unsigned long env_end = BPF_CORE_READ(p, mm, env_end);
+
+		if (env_end > env_start && off < SK_RECORD_MAX)
+			off += copy_user_mem(buf, off, env_end - env_start, SK_RECORD_MAX - off,
+					     (void *)env_start);
+	}
 	return record_send(c, buf, off);
 }
 

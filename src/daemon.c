@@ -651,6 +651,7 @@ static void reload(struct daemon *d, const char *why)
 
 	nsys = syscall_set_build(bm, nc, rules_bm, d->o->dump);
 	loader_set_bitmap(&d->ld, bm);
+	loader_set_env(&d->ld, nr && rules_loaded_uses_field(nr, "proc.env"));
 	watch_update(d);
 	log_info("%s: reloaded: %u rules active, capturing %u syscalls", why,
 		 d->rs ? ruleset_n_rules(d->rs) : 0, nsys);
@@ -711,6 +712,8 @@ int daemon_run(const struct daemon_opts *o)
 	lo.attach = c->attach;
 	lo.self_tgid = getpid();
 	lo.bitmap = bitmap;
+	/* the kernel copies environments only when a rule reads them */
+	lo.want_env = o->rules && rules_loaded_uses_field(o->rules, "proc.env");
 	lo.on_record = on_record;
 	lo.ctx = &d;
 	if (loader_start(&d.ld, &lo))

@@ -117,6 +117,10 @@ enum decode_error decode_record(const void *data, size_t size, struct event *ev,
 		ev->argv.p = p + off;
 		ev->argv.len = x->argv_len;
 		off += x->argv_len;
+		/* the environment, when sent, is the rest of the record */
+		ev->env.p = size > off ? p + off : NULL;
+		ev->env.len = (uint32_t)(size - off);
+		off = size;
 		break;
 	}
 	case SK_EV_FORK:

@@ -33,6 +33,7 @@ struct event {
 	/* SK_EV_EXEC */
 	struct blob filename;
 	struct blob argv;
+	struct blob env; /* len 0: not sent (no rule wants proc.env) */
 };
 
 #endif /* SAKER_EVENT_H */

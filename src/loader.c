@@ -42,6 +42,7 @@ static int try_load(struct loader *l, const struct loader_opts *o, bool tp_btf)
 	}
 	/* The bitmap goes in before the programs attach, so no event is missed or extra. */
 	memcpy(s->bss->interesting, o->bitmap, sizeof(s->bss->interesting));
+	s->bss->want_env = o->want_env;
 	err = sensor_bpf__attach(s);
 	if (err) {
 		log_debug("attaching the %s programs failed: %s", tp_btf ? "tp_btf" : "raw_tp",
@@ -103,6 +104,11 @@ void loader_set_bitmap(struct loader *l, const uint64_t *bitmap)
 {
 	for (int i = 0; i < SK_BITMAP_WORDS; i++)
 		__atomic_store_n(&l->skel->bss->interesting[i], bitmap[i], __ATOMIC_RELAXED);
+}
+
+void loader_set_env(struct loader *l, bool want)
+{
+	__atomic_store_n(&l->skel->bss->want_env, want ? 1u : 0u, __ATOMIC_RELAXED);
 }
 
 int loader_counters(struct loader *l, struct sk_counters *sum)

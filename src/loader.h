@@ -31,6 +31,7 @@ struct loader_opts {
 	int attach;		/* enum attach_mode */
 	pid_t self_tgid;	/* dropped in the kernel */
 	const uint64_t *bitmap; /* SK_BITMAP_WORDS words, set before attach */
+	bool want_env;		/* exec records carry the environment */
 	ring_buffer_sample_fn on_record;
 	void *ctx;
 };
@@ -40,6 +41,9 @@ int loader_start(struct loader *l, const struct loader_opts *o);
 
 /* Replaces the interesting-syscall bitmap; takes effect at once. */
 void loader_set_bitmap(struct loader *l, const uint64_t *bitmap);
+
+/* Whether exec records carry the new image's environment; takes effect at once. */
+void loader_set_env(struct loader *l, bool want);
 
 /* Sums the per-CPU counters. Returns 0 or -1. */
 int loader_counters(struct loader *l, struct sk_counters *sum);

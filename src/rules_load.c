@@ -921,6 +921,34 @@ void rules_loaded_select(struct rules_loaded *r, const struct rule_select *sel, 
 	}
 }
 
+static bool fmt_uses(const struct outfmt *f, const char *name)
+{
+	for (size_t i = 0; f && i < f->n_tok; i++)
+		if (f->tok[i].field.def && !strcmp(f->tok[i].field.def->name, name))
+			return true;
+	return false;
+}
+
+bool rules_loaded_uses_field(const struct rules_loaded *r, const char *name)
+{
+	for (size_t i = 0; r && i < r->n_rules; i++) {
+		const struct loaded_rule *lr = &r->rules[i];
+
+		if (!lr->on)
+			continue;
+		for (size_t j = 0; j < lr->prog->n_slots; j++)
+			if (lr->prog->slots[j].is_field && lr->prog->slots[j].field.def &&
+			    !strcmp(lr->prog->slots[j].field.def->name, name))
+				return true;
+		if (fmt_uses(lr->fmt, name))
+			return true;
+		for (size_t j = 0; j < lr->n_extras; j++)
+			if (fmt_uses(lr->extras[j].fmt, name))
+				return true;
+	}
+	return false;
+}
+
 const struct loaded_rule *rules_loaded_find(const struct rules_loaded *r, const char *name)
 {
 	for (size_t i = 0; i < r->n_rules; i++)

@@ -65,6 +65,10 @@ void rules_loaded_free(struct rules_loaded *r);
 void rules_loaded_select(struct rules_loaded *r, const struct rule_select *sel, size_t n,
 			 size_t *matched);
 
+/* Whether an enabled rule's condition, output or append_output extra field reads the field
+ * named name ("proc.env"). */
+bool rules_loaded_uses_field(const struct rules_loaded *r, const char *name);
+
 /* The loaded rule called name, or NULL. */
 const struct loaded_rule *rules_loaded_find(const struct rules_loaded *r, const char *name);
 

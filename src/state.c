@@ -723,6 +723,17 @@ static void apply_exec(struct state *st, const struct event *ev, struct evctx *c
 	p->env = NULL;
 	p->env_len = 0;
 	p->env_state = PROC_ENV_UNREAD;
+	/* The environment as the new image started, when the kernel side sent it whole (a rule
+	 * wants proc.env): no /proc read later, which a short-lived process would not survive.
+	 * A record that was cut leaves it to the lazy read (the whole of it, while the process
+	 * lives). */
+	if (ev->env.len && !(ev->flags & SK_F_TRUNC)) {
+		proc_set_str(&p->env, (const char *)ev->env.p, ev->env.len);
+		if (p->env) {
+			p->env_len = ev->env.len;
+			p->env_state = PROC_ENV_READ;
+		}
+	}
 	proc_table_set_ppid(t, p, x->ppid);
 	fd_table_exec(&p->fds);
 	if (th && p->vpid)

@@ -113,7 +113,10 @@ struct sk_fork_ev {
 /* SK_EV_EXEC: a task has a new image. hdr.pid/tid are the task after exec (a non-leader
  * thread that execs takes over the leader's id: old_tid is the id it had). Followed by
  * blob filename (as passed to exec, or /dev/fd/N for fd-based execs), then blob argv
- * (read from the new image's argument area). Everything else is read from the kernel as
+ * (read from the new image's argument area), then, when userspace set want_env, the new
+ * image's environment area (NUL-separated strings) in the rest of the record: its length is
+ * hdr.size minus everything before it, and it is cut where the record reaches
+ * SK_RECORD_MAX (hdr.flags SK_F_TRUNC). Everything else is read from the kernel as
  * the new image starts: ids in the initial pid namespace unless named v*, the credentials,
  * and the executable's inode. */
 struct sk_exec_ev {

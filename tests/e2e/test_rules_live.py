@@ -930,6 +930,22 @@ def d_preload(c, s, ctx):
         direct(ctx, argv, pid), **{"proc.env[LD_PRELOAD]": lib, "proc.exepath": tool("sleep")}))
 
 
+def d_preload_short(c, s, ctx):
+    """The same with processes that end at once: the environment must come from the exec
+    record itself (the kernel copies it when a rule reads proc.env), not from a /proc read
+    that a finished process cannot answer."""
+    libs = []
+    for i in range(20):
+        tok = ctx.token("d")
+        lib = "/nonexistent/lib%s.so" % tok
+        env = dict(os.environ, LD_PRELOAD=lib)
+        pid, rc, out, err = run(ctx, [tool("true")], env=env)
+        libs.append((tok, lib, pid))
+    for tok, lib, pid in libs:
+        expect_alert(c, s, "Program started with unusual LD_PRELOAD", tok, "Notice", {
+            "proc.env[LD_PRELOAD]": lib, "proc.pid": pid, "proc.exepath": tool("true")})
+
+
 def d_server_shell(c, s, ctx):
     tok = ctx.token("d")
     nginx = os.path.join(ctx.bin, "nginx")
@@ -1185,6 +1201,8 @@ def default_cases(ctx):
     add("Process disguised as kernel thread", d_kthread)
     add("Program deleted its own executable", d_rmself)
     add("Program started with unusual LD_PRELOAD", d_preload)
+    add("Program started with unusual LD_PRELOAD", d_preload_short,
+        label="Program started with unusual LD_PRELOAD (20 processes that end at once)")
 
     # -- discovery
     add("Network scanner executed", simple(
