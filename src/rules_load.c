@@ -655,6 +655,12 @@ static void load_rule(struct loader_ctx *lc, struct rules_loaded *out, const str
 
 struct rules_loaded *rules_load(const char *const *paths, size_t n)
 {
+	return rules_load_with(paths, n, NULL, NULL, 0);
+}
+
+struct rules_loaded *rules_load_with(const char *const *paths, size_t n, const char *name,
+				     const char *buf, size_t len)
+{
 	struct rules_loaded *out = calloc(1, sizeof(*out));
 	struct loader_ctx lc = {0};
 	struct rules_collection *c;
@@ -673,6 +679,8 @@ struct rules_loaded *rules_load(const char *const *paths, size_t n)
 		else
 			rules_collect_path(c, paths[i]);
 	}
+	if (buf)
+		rules_collect_buffer(c, name, buf, len);
 	/* Errors so far (a file that did not read, an invalid exception, a plugin requirement)
 	 * do not stop the rest: every rule that is not failed itself is compiled, so that one
 	 * run reports every error and the good rules load (docs/rules-engine.md, Decisions). */
