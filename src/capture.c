@@ -359,6 +359,8 @@ int capture_writer_close(struct capture_writer *w, char *err, size_t errlen)
 {
 	int rc;
 
+	if (!w->err) /* a capture whose writes failed is incomplete: no end frame */
+		capture_write_frame(w, CAP_K_END, 0, NULL, 0);
 	w_flush(w);
 	if (w->gz) {
 		int z = gzclose(w->gz);
@@ -390,7 +392,7 @@ struct capture_reader {
 	uint8_t *buf;	    /* file reader: a window on the stream */
 	size_t cap, start, end; /* buf[start, end) holds stream bytes not yet consumed */
 	uint64_t pos;	    /* stream offset of buf[start] */
-	bool eof, magic_ok;
+	bool eof, magic_ok, ended;
 	char err[320];
 };
 
@@ -517,6 +519,7 @@ static uint32_t kind_max(unsigned kind)
 	case CAP_K_USERS:
 		return CAP_MAX_USERS;
 	case CAP_K_SNAPSHOT_END:
+	case CAP_K_END:
 		return 0;
 	case CAP_K_EVENT:
 		return SK_RECORD_MAX;
@@ -530,7 +533,7 @@ static uint32_t kind_max(unsigned kind)
 
 static bool kind_known(unsigned kind)
 {
-	return kind >= CAP_K_HEADER && kind <= CAP_K_CGROUP;
+	return kind >= CAP_K_HEADER && kind <= CAP_K_END;
 }
 
 int capture_read_frame(struct capture_reader *r, struct cap_frame *f)
@@ -541,6 +544,8 @@ int capture_read_frame(struct capture_reader *r, struct cap_frame *f)
 
 	if (r->err[0])
 		return -1;
+	if (r->ended)
+		return 0;
 	if (!r->magic_ok) {
 		have = r_fill(r, CAP_MAGIC_LEN);
 		if (have < 0)
@@ -557,8 +562,13 @@ int capture_read_frame(struct capture_reader *r, struct cap_frame *f)
 		have = r_fill(r, CAP_FRAME_HDR);
 		if (have < 0)
 			return -1;
-		if (have == 0)
-			return 0;
+		if (have == 0) {
+			snprintf(r->err, sizeof(r->err),
+				 "offset %llu: the file ends without its end frame (cut short, or the "
+				 "writer was stopped before it finished)",
+				 (unsigned long long)r->pos);
+			return -1;
+		}
 		if (have < CAP_FRAME_HDR) {
 			snprintf(r->err, sizeof(r->err),
 				 "offset %llu: truncated frame header (%lld of %d bytes)",
@@ -596,6 +606,10 @@ int capture_read_frame(struct capture_reader *r, struct cap_frame *f)
 		r_consume(r, CAP_FRAME_HDR + pad8(len));
 		if (!kind_known(kind)) /* optional: skipped */
 			continue;
+		if (kind == CAP_K_END) {
+			r->ended = true;
+			return 0;
+		}
 		return 1;
 	}
 }

@@ -10,7 +10,7 @@
  * up to CAP_K_SNAPSHOT_END; then events (the ring records, byte for byte) with, before each
  * event, what the live daemon read from the host while it processed that event (journal
  * frames: a process read for an unknown pid, an environment, a cgroup path, the users
- * files). Numbers are little-endian. Kinds from CAP_K_OPTIONAL up may be skipped by a reader
+ * files); last, CAP_K_END. Numbers are little-endian. Kinds from CAP_K_OPTIONAL up may be skipped by a reader
  * that does not know them; any other unknown kind is an error.
  *
  * The reader treats the file as hostile: every length is checked before it is used, and an
@@ -38,6 +38,7 @@ enum cap_kind {
 	CAP_K_EVENT = 5,	/* one ring record as the kernel wrote it */
 	CAP_K_ENV = 6,		/* a process's environment, read from /proc */
 	CAP_K_CGROUP = 7,	/* a process's cgroup path, read again after an exec */
+	CAP_K_END = 8,		/* empty: the writer finished; a file without it was cut short */
 	CAP_K_OPTIONAL = 0x8000 /* and up: skipped when unknown */
 };
 
@@ -88,8 +89,9 @@ int capture_writer_close(struct capture_writer *w, char *err, size_t errlen);
 /* Reading (plain or gzip, told apart by content). */
 struct capture_reader;
 struct capture_reader *capture_reader_open(const char *path, char *err, size_t errlen);
-/* 1 with the next frame, 0 at a clean end of file, -1 on an error
- * (capture_reader_error: the offset and what is wrong). */
+/* 1 with the next frame, 0 at the end frame (CAP_K_END: never returned itself), -1 on an
+ * error (capture_reader_error: the offset and what is wrong), also when the file ends
+ * without its end frame. */
 int capture_read_frame(struct capture_reader *r, struct cap_frame *f);
 const char *capture_reader_error(const struct capture_reader *r);
 void capture_reader_close(struct capture_reader *r);
