@@ -228,6 +228,7 @@ int capture_write_header(struct capture_writer *w, const struct cap_header *h)
 	put_u32(sb, h->abi);
 	put_u64(sb, (uint64_t)h->boot_to_wall_ns);
 	put_u64(sb, h->start_boot_ns);
+	put_u64(sb, (uint64_t)h->utc_offset_s);
 	put_text(sb, h->hostname, sizeof(h->hostname));
 	put_text(sb, h->kernel, sizeof(h->kernel));
 	put_text(sb, h->machine, sizeof(h->machine));
@@ -745,6 +746,7 @@ int capture_parse_header(const void *data, size_t len, struct cap_header *h, cha
 	h->abi = get_u32(&c);
 	h->boot_to_wall_ns = (int64_t)get_u64(&c);
 	h->start_boot_ns = get_u64(&c);
+	h->utc_offset_s = (int64_t)get_u64(&c);
 	if (!c.bad && h->version != CAP_VERSION) {
 		errf(err, errlen, "capture format version %u (this saker reads version %d)",
 		     h->version, CAP_VERSION);
@@ -756,6 +758,11 @@ int capture_parse_header(const void *data, size_t len, struct cap_header *h, cha
 	get_text(&c, h->saker, sizeof(h->saker));
 	if (c.bad) {
 		errf(err, errlen, "header cut short");
+		return -1;
+	}
+	if (h->utc_offset_s < -86400 || h->utc_offset_s > 86400) {
+		errf(err, errlen, "header: UTC offset %lld s is not a time zone",
+		     (long long)h->utc_offset_s);
 		return -1;
 	}
 	return 0;

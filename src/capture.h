@@ -55,6 +55,7 @@ struct cap_header {
 	uint32_t abi;		  /* SK_ABI_VERSION of the records */
 	int64_t boot_to_wall_ns;  /* CLOCK_REALTIME - CLOCK_BOOTTIME when the capture began */
 	uint64_t start_boot_ns;	  /* when the sensor started (evt.reltime's origin) */
+	int64_t utc_offset_s;	  /* local time minus UTC when the capture began (text times) */
 	char hostname[256];
 	char kernel[128];  /* uname release */
 	char machine[64];  /* uname machine */

@@ -9,6 +9,7 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "alert.h"
@@ -505,8 +506,12 @@ static void j_users(void *ctx, const char *passwd, size_t plen, const char *grou
 static void fill_header(struct daemon *d, struct cap_header *h)
 {
 	struct utsname u;
+	time_t now = time(NULL);
+	struct tm tm;
 
 	memset(h, 0, sizeof(*h));
+	if (localtime_r(&now, &tm))
+		h->utc_offset_s = tm.tm_gmtoff;
 	h->version = CAP_VERSION;
 	h->abi = SK_ABI_VERSION;
 	h->boot_to_wall_ns = time_offset();
@@ -710,6 +715,21 @@ static int r_users(struct daemon *d, const struct cap_frame *f, char *err, size_
 	return 0;
 }
 
+/* Local times (text alerts, evt.time fields) as they were on the capture's host: its UTC
+ * offset as a fixed POSIX TZ, which glibc parses without reading any zone file. */
+static void set_capture_tz(int64_t off)
+{
+	char tz[64];
+	unsigned a = (unsigned)(off < 0 ? -off : off) % 86401u; /* the header checked it */
+	unsigned h = a / 3600 % 100, m = a / 60 % 60, s = a % 60;
+
+	/* POSIX counts west of Greenwich as positive: UTC+2 is "<+0200>-02:00" */
+	snprintf(tz, sizeof(tz), "<%c%02u%02u>%c%02u:%02u:%02u", off < 0 ? '-' : '+', h, m,
+		 off < 0 ? '+' : '-', h, m, s);
+	setenv("TZ", tz, 1);
+	tzset();
+}
+
 /* Reads the header and the snapshot. 0, or -1 after logging why. */
 static int replay_open(struct daemon *d, struct capture_reader *r)
 {
@@ -737,6 +757,7 @@ static int replay_open(struct daemon *d, struct capture_reader *r)
 	}
 	time_set_offset(h.boot_to_wall_ns);
 	d->xenv.start_boot_ns = h.start_boot_ns;
+	set_capture_tz(h.utc_offset_s);
 	host = getenv("SAKER_HOSTNAME");
 	if (!host || !*host)
 		host = getenv("FALCO_HOSTNAME");
