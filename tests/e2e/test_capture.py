@@ -225,12 +225,17 @@ def case_no_host_reads(c, exe, workdir, cap):
     comes from the host."""
     if not shutil.which("unshare"):
         raise SkipCase("no unshare")
+    with open(exe, "rb") as f:
+        if b"__asan_init" in f.read():
+            raise SkipCase("a sanitizer build: its runtime reads /proc itself")
     args = ["-r", STABLE_RULES, "-o", "json_output=true", "-e", cap]
     rc, want, _e, _s = run_saker(exe, args, timeout=120)
     p = subprocess.run(["unshare", "-m", "sh", "-c",
                         'mount -t tmpfs none /proc && mount -t tmpfs none /etc && exec "$@"',
                         "sh", exe] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=120)
+                       timeout=120,
+                       # a sanitizer build's leak checker needs /proc itself
+                       env=dict(os.environ, ASAN_OPTIONS="detect_leaks=0"))
     if p.returncode != 0 and b"mount" in p.stderr and b"saker" not in p.stderr:
         raise SkipCase("cannot mount in a private namespace: %s" % p.stderr.decode()[-200:])
     c.eq("exit status without /proc and /etc", p.returncode, 0)
