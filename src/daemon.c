@@ -812,7 +812,8 @@ static void state_only(struct daemon *d, void *data, size_t size)
 
 	if (decode_record(data, size, &ev, &d->dst) != DECODE_OK)
 		return;
-	d->evt_num += extract_event_code(&ev) >= 0;
+	if (d->rs) /* as evaluate() counts it live: evt.num stays the live one */
+		d->evt_num += extract_event_code(&ev) >= 0;
 	state_apply(d->state, &ev);
 	if (d->cw) {
 		d->cap_state_only++;
