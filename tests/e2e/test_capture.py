@@ -33,7 +33,8 @@ class LiveSensor(Sensor):
 
     def __init__(self, exe, args, name="live"):
         Sensor.__init__(self, exe, name=name)
-        self.args = [exe, "-U", "-M", "120", "-o", "engine.ringbuf_size_mb=64"] + list(args)
+        self.args = [exe, "-U", "-M", "120", "-o", "engine.ringbuf_size_mb=64",
+                     "-o", "webserver.enabled=false"] + list(args)
 
     def stdout_bytes(self):
         with open(self.out_path, "rb") as f:
@@ -73,7 +74,7 @@ def record(exe, args, token, workdir, name):
     start(s)
     time.sleep(0.2)
     triggers(token, workdir)
-    rc = s.stop()
+    rc = s.stop(timeout=120)  # a sanitizer build dumping a busy host drains slowly
     if rc != 0:
         raise RuntimeError("live sensor exited %r:\n%s" % (rc, s.stderr()))
     return s, s.stdout_bytes()
