@@ -161,8 +161,13 @@ int capture_write_frame(struct capture_writer *w, unsigned kind, unsigned flags,
 	uint32_t l = (uint32_t)len;
 	uint16_t k = (uint16_t)kind, f = (uint16_t)flags;
 
-	if (len > UINT32_MAX - 8)
+	if (len > UINT32_MAX - 8) { /* cannot happen with the tables' bounds; refuse anyway */
+		if (!w->err) {
+			w->err = EFBIG;
+			snprintf(w->errmsg, sizeof(w->errmsg), "a frame of %zu bytes", len);
+		}
 		return -1;
+	}
 	memcpy(h, &l, 4);
 	memcpy(h + 4, &k, 2);
 	memcpy(h + 6, &f, 2);

@@ -171,6 +171,8 @@ static void capture_event(struct daemon *d, const struct event *ev, const struct
 			d->cap_state_only++;
 		}
 	}
+	if (!d->cw) /* a journal write made while filtering failed */
+		return;
 	if (capture_write_frame(d->cw, CAP_K_EVENT, flags, data, size))
 		capture_failed(d);
 	else
