@@ -252,6 +252,24 @@ def case_hostname_override(c, exe, workdir, cap):
     c.eq("hostnames with SAKER_HOSTNAME", names, {"replay-host"})
 
 
+def case_write_errors(c, exe, workdir):
+    """-w to a full device: the capture stops with one error, the sensor goes on and exits
+    0; -w into a missing directory: exit 1 at start, naming the file."""
+    token = uuid.uuid4().hex[:12]
+    s, live = record(exe, ["-r", STABLE_RULES, "-o", "json_output=true", "-w", "/dev/full"],
+                     token, workdir, "full")
+    try:
+        err = s.stderr()
+        c.eq("write-failed errors", err.count("write failed"), 1)
+        c.ok(lines_with(live, token), "the sensor stopped alerting after the capture failed")
+    finally:
+        s.cleanup()
+    rc, _out, err, _s = run_saker(exe, ["-o", "rules_files=", "-w", "/nonexistent-dir/x.cap",
+                                        "-M", "1"], timeout=60)
+    c.eq("exit status for an unwritable -w", rc, 1)
+    c.ok("/nonexistent-dir/x.cap" in err, "the error does not name the file:\n" + err[-500:])
+
+
 def main():
     exe = sensor_from_argv()
     if not os.path.exists(STABLE_RULES):
@@ -266,6 +284,8 @@ def main():
         tap.case("--dump=json of a replay equals the live dump", case_dump_equal, exe, workdir)
         tap.case("--capture-filter keeps the matching events and the state",
                  case_filter, exe, workdir)
+        tap.case("write errors: the capture stops, the sensor goes on",
+                 case_write_errors, exe, workdir)
         if cap:
             tap.case("a cut capture: events before the cut processed, error with the offset",
                      case_truncated, exe, workdir, cap)
