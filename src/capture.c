@@ -353,6 +353,18 @@ int capture_write_cgroup(struct capture_writer *w, const struct proc *p)
 	return write_lookup(w, CAP_K_CGROUP, p, 0, p->cgroup, p->cgroup ? strlen(p->cgroup) : 0);
 }
 
+int capture_write_lookup(struct capture_writer *w, const char *what, const char *key,
+			 const void *data, size_t len)
+{
+	struct strbuf *sb = &w->scratch;
+
+	sb_reset(sb);
+	put_str(sb, what);
+	put_str(sb, key);
+	put_bytes(sb, data ? data : "", data ? len : 0);
+	return capture_write_frame(w, CAP_K_LOOKUP, 0, sb->buf, sb->len);
+}
+
 uint64_t capture_writer_bytes(const struct capture_writer *w)
 {
 	return w->bytes;
@@ -559,13 +571,15 @@ static uint32_t kind_max(unsigned kind)
 		return PROC_ENV_MAX + 64;
 	case CAP_K_CGROUP:
 		return 8192;
+	case CAP_K_LOOKUP:
+		return 16u << 20;
 	}
 	return kind >= CAP_K_OPTIONAL ? CAP_MAX_PROC : 0;
 }
 
 static bool kind_known(unsigned kind)
 {
-	return kind >= CAP_K_HEADER && kind <= CAP_K_END;
+	return kind >= CAP_K_HEADER && kind <= CAP_K_LOOKUP;
 }
 
 int capture_read_frame(struct capture_reader *r, struct cap_frame *f)
@@ -828,6 +842,22 @@ int capture_parse_lookup(const void *data, size_t len, struct cap_lookup *out, c
 	out->bytes = get_bytes(&c, &out->len, &present);
 	if (c.bad || !present) {
 		errf(err, errlen, "lookup record cut short");
+		return -1;
+	}
+	return 0;
+}
+
+int capture_parse_ext(const void *data, size_t len, struct cap_ext *out, char *err,
+		      size_t errlen)
+{
+	struct cur c = {data, len, false};
+	bool a, b, d;
+
+	out->what = get_bytes(&c, &out->what_len, &a);
+	out->key = get_bytes(&c, &out->key_len, &b);
+	out->data = get_bytes(&c, &out->len, &d);
+	if (c.bad || !a || !b || !d || c.n) {
+		errf(err, errlen, "lookup record malformed");
 		return -1;
 	}
 	return 0;

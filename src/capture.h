@@ -39,6 +39,7 @@ enum cap_kind {
 	CAP_K_ENV = 6,		/* a process's environment, read from /proc */
 	CAP_K_CGROUP = 7,	/* a process's cgroup path, read again after an exec */
 	CAP_K_END = 8,		/* empty: the writer finished; a file without it was cut short */
+	CAP_K_LOOKUP = 9,	/* any other module's host lookup (hostread.h): what, key, data */
 	CAP_K_OPTIONAL = 0x8000 /* and up: skipped when unknown */
 };
 
@@ -80,6 +81,8 @@ int capture_write_users(struct capture_writer *w, const char *passwd, size_t ple
 			const char *group, size_t glen);
 int capture_write_env(struct capture_writer *w, const struct proc *p);
 int capture_write_cgroup(struct capture_writer *w, const struct proc *p);
+int capture_write_lookup(struct capture_writer *w, const char *what, const char *key,
+			 const void *data, size_t len);
 /* Bytes written so far (uncompressed) and frames. */
 uint64_t capture_writer_bytes(const struct capture_writer *w);
 uint64_t capture_writer_frames(const struct capture_writer *w);
@@ -119,5 +122,15 @@ struct cap_lookup {
 };
 int capture_parse_lookup(const void *data, size_t len, struct cap_lookup *out, char *err,
 			 size_t errlen);
+/* LOOKUP: the names and the data, pointing into the payload (what and key are not
+ * NUL-terminated). */
+struct cap_ext {
+	const char *what, *key;
+	size_t what_len, key_len;
+	const void *data;
+	size_t len;
+};
+int capture_parse_ext(const void *data, size_t len, struct cap_ext *out, char *err,
+		      size_t errlen);
 
 #endif /* SAKER_CAPTURE_H */

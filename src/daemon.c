@@ -505,6 +505,15 @@ static void j_users(void *ctx, const char *passwd, size_t plen, const char *grou
 		journal_done(d, capture_write_users(d->cw, passwd, plen, group, glen));
 }
 
+static void j_lookup(void *ctx, const char *what, const char *key, const void *data,
+		     size_t len)
+{
+	struct daemon *d = ctx;
+
+	if (d->cw)
+		journal_done(d, capture_write_lookup(d->cw, what, key, data, len));
+}
+
 static void fill_header(struct daemon *d, struct cap_header *h)
 {
 	struct utsname u;
@@ -555,7 +564,10 @@ static int capture_start(struct daemon *d)
 					      .env_read = j_env,
 					      .cgroup_read = j_cgroup};
 
+		struct hostread_journal hj = {.ctx = d, .record = j_lookup};
+
 		proc_table_set_hooks(t, &hk);
+		hostread_set_journal(&hj);
 		users_set_observer(state_users(d->state), j_users, d);
 		users_reload(state_users(d->state)); /* the snapshot's users: the observer writes them */
 	} else if (d->users_frame) { /* the replay's users as they are now */
@@ -694,6 +706,31 @@ static bool r_cgroup(void *ctx, struct proc *p)
 	if (d->cw)
 		journal_done(d, capture_write_cgroup(d->cw, p));
 	return true;
+}
+
+/* hostread_replayed(): another module's lookup, journaled live during this event. */
+static bool r_lookup(void *ctx, const char *what, const char *key, const void **data,
+		     size_t *len)
+{
+	struct daemon *d = ctx;
+	size_t wl = strlen(what), kl = strlen(key);
+
+	for (size_t i = 0; i < d->npend; i++) {
+		struct pending *pe = &d->pend[i];
+		struct cap_ext x;
+
+		if (pe->used || pe->kind != CAP_K_LOOKUP ||
+		    capture_parse_ext(pe->data, pe->len, &x, NULL, 0) || x.what_len != wl ||
+		    x.key_len != kl || memcmp(x.what, what, wl) || memcmp(x.key, key, kl))
+			continue;
+		pe->used = true;
+		*data = x.data;
+		*len = x.len;
+		if (d->cw)
+			journal_done(d, capture_write_lookup(d->cw, what, key, x.data, x.len));
+		return true;
+	}
+	return false;
 }
 
 static int r_users(struct daemon *d, const struct cap_frame *f, char *err, size_t errlen)
@@ -874,10 +911,11 @@ static int replay_events(struct daemon *d, struct capture_reader *r)
 		}
 		case CAP_K_PROC:
 		case CAP_K_ENV:
-		case CAP_K_CGROUP: {
+		case CAP_K_CGROUP:
+		case CAP_K_LOOKUP: {
 			uint32_t pid = 0;
 
-			if (f.len >= 4)
+			if (f.kind != CAP_K_LOOKUP && f.len >= 4)
 				memcpy(&pid, f.data, 4); /* every journal payload starts with it */
 			if (pending_add(d, &f, pid)) {
 				log_error("-e %s: out of memory", path);
@@ -937,10 +975,14 @@ static int replay_run(struct daemon *d)
 	char err[320];
 	int rc = 1;
 
+	struct hostread_journal hj = {.ctx = d, .replayed = r_lookup};
+
 	host_reads_set(false);
+	hostread_set_journal(&hj);
 	r = capture_reader_open(d->o->replay_path, err, sizeof(err));
 	if (!r) {
 		log_error("-e: %s", err);
+		hostread_set_journal(NULL);
 		return 1;
 	}
 	/* nothing from this host's account files: the capture's users, or none */
@@ -981,6 +1023,7 @@ out:
 	replay_counters(d);
 	free(d->pend);
 	free(d->users_frame);
+	hostread_set_journal(NULL);
 	return rc;
 }
 
@@ -1170,11 +1213,13 @@ int daemon_run(const struct daemon_opts *o)
 	if (o->dump)
 		fflush(stdout);
 	capture_finish(&d);
+	hostread_set_journal(NULL);
 	/* every queued alert delivered, or counted as not, before the exit counters */
 	outputs_shutdown(d.outs, c->output_timeout_ms);
 	report_counters(&d, "exit");
 	rc = 0;
 out:
+	hostread_set_journal(NULL);
 	if (d.cw) {
 		char err[64];
 

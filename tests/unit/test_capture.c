@@ -5,6 +5,7 @@
 
 #include "capture.h"
 #include "decode.h"
+#include "hostread.h"
 #include "state.h"
 #include "syscall_ids.h"
 #include "testlib.h"
@@ -137,6 +138,7 @@ static void write_sample(const char *path)
 				    openat_rec(10000 + (uint64_t)i, name, 5 + i));
 	}
 	capture_write_cgroup(w, p);
+	capture_write_lookup(w, "runtime.config", "abc123", "{\"x\":1}", 7);
 	CHECK_EQ_INT(capture_writer_close(w, err, sizeof(err)), 0);
 	proc_table_free(t);
 }
@@ -242,6 +244,14 @@ static void read_back(const char *path)
 			CHECK_EQ_INT(lk.start_ns, 123456789);
 			CHECK(lk.len == 7 && memcmp(lk.bytes, "A=1\0B=2", 7) == 0);
 		}
+		if (f.kind == CAP_K_LOOKUP) {
+			struct cap_ext x;
+
+			CHECK_EQ_INT(capture_parse_ext(f.data, f.len, &x, err, sizeof(err)), 0);
+			CHECK(x.what_len == 14 && memcmp(x.what, "runtime.config", 14) == 0);
+			CHECK(x.key_len == 6 && memcmp(x.key, "abc123", 6) == 0);
+			CHECK(x.len == 7 && memcmp(x.data, "{\"x\":1}", 7) == 0);
+		}
 		if (f.kind == CAP_K_USERS) {
 			const char *pw, *gr;
 			size_t pl, gl;
@@ -258,6 +268,7 @@ static void read_back(const char *path)
 	CHECK_EQ_INT(kinds[CAP_K_PROC], 2);
 	CHECK_EQ_INT(kinds[CAP_K_EVENT], 12);
 	CHECK_EQ_INT(kinds[CAP_K_CGROUP], 1);
+	CHECK_EQ_INT(kinds[CAP_K_LOOKUP], 1);
 	CHECK_EQ_INT(state_only, 1);
 	check_proc_copy(proc_table_get(t, 100));
 	capture_reader_close(r);
@@ -340,6 +351,13 @@ static int consume(const uint8_t *buf, size_t len, int *events, const char **err
 		case CAP_K_CGROUP:
 			capture_parse_lookup(f.data, f.len, &lk, err, sizeof(err));
 			break;
+		case CAP_K_LOOKUP: {
+			struct cap_ext x;
+
+			if (!capture_parse_ext(f.data, f.len, &x, err, sizeof(err)))
+				CHECK(x.what_len + x.key_len + x.len <= f.len);
+			break;
+		}
 		case CAP_K_EVENT:
 			if (decode_record(f.data, f.len, &ev, &ds) == DECODE_OK) {
 				state_apply(st, &ev);
@@ -419,6 +437,50 @@ TEST(random_byte_flips_never_crash)
 	free(buf);
 }
 
+/* The hostread seam: records go to the journal only live; replayed answers come from it. */
+static char last_rec[64];
+
+static void fake_record(void *ctx, const char *what, const char *key, const void *data,
+			size_t len)
+{
+	(void)ctx;
+	snprintf(last_rec, sizeof(last_rec), "%s/%s/%.*s", what, key, (int)len,
+		 (const char *)data);
+}
+
+static bool fake_replayed(void *ctx, const char *what, const char *key, const void **data,
+			  size_t *len)
+{
+	(void)ctx;
+	if (strcmp(what, "w") || strcmp(key, "k"))
+		return false;
+	*data = "answer";
+	*len = 6;
+	return true;
+}
+
+TEST(hostread_seam)
+{
+	struct hostread_journal j = {.record = fake_record, .replayed = fake_replayed};
+	const void *data;
+	size_t len;
+
+	CHECK(host_reads_allowed());
+	hostread_record("w", "k", "x", 1); /* no journal: nothing happens */
+	CHECK_EQ_STR(last_rec, "");
+	CHECK(!hostread_replayed("w", "k", &data, &len));
+	hostread_set_journal(&j);
+	hostread_record("w", "k", "live", 4);
+	CHECK_EQ_STR(last_rec, "w/k/live");
+	host_reads_set(false);
+	hostread_record("w", "k", "no", 2); /* replaying: not recorded */
+	CHECK_EQ_STR(last_rec, "w/k/live");
+	CHECK(hostread_replayed("w", "k", &data, &len) && len == 6 && !memcmp(data, "answer", 6));
+	CHECK(!hostread_replayed("w", "other", &data, &len) && data == NULL && len == 0);
+	host_reads_set(true);
+	hostread_set_journal(NULL);
+}
+
 TEST(not_a_capture)
 {
 	int events;
@@ -444,6 +506,7 @@ int main(void)
 	RUN(unknown_optional_frames_are_skipped);
 	RUN(truncated_at_every_offset);
 	RUN(random_byte_flips_never_crash);
+	RUN(hostread_seam);
 	RUN(not_a_capture);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd))
