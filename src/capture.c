@@ -1108,7 +1108,8 @@ struct proc *capture_load_proc(struct proc_table *t, const void *data, size_t le
 	in.v.exe = in.v.exepath = in.v.filename = in.v.args = in.v.cwd = in.v.cgroup =
 	    in.v.env = NULL;
 	proc_table_set_ppid(t, p, in.v.ppid);
-	for (uint32_t i = 0; i < in.nthreads; i++) {
+	/* in reverse: the table puts a new thread first, so this restores the written order */
+	for (uint32_t i = in.nthreads; i-- > 0;) {
 		struct thread *th;
 
 		if (!in.threads[3 * i])

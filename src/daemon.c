@@ -75,6 +75,7 @@ struct daemon {
 	uint64_t pend_unused;
 	void *users_frame; /* the last users frame replayed, for -w */
 	size_t users_len;
+	struct cap_header src_header; /* of the capture replayed (version 0: live) */
 };
 
 static void on_match(void *ctx, const struct loaded_rule *lr)
@@ -528,7 +529,10 @@ static void fill_header(struct daemon *d, struct cap_header *h)
 	h->boot_to_wall_ns = time_offset();
 	h->start_boot_ns = d->xenv.start_boot_ns;
 	snprintf(h->hostname, sizeof(h->hostname), "%s", d->xenv.hostname);
-	if (uname(&u) == 0) {
+	if (d->src_header.version) { /* a copy of a replay: the events' host, not this one */
+		memcpy(h->kernel, d->src_header.kernel, sizeof(h->kernel));
+		memcpy(h->machine, d->src_header.machine, sizeof(h->machine));
+	} else if (uname(&u) == 0) {
 		snprintf(h->kernel, sizeof(h->kernel), "%.127s", u.release);
 		snprintf(h->machine, sizeof(h->machine), "%.63s", u.machine);
 	}
@@ -794,6 +798,7 @@ static int replay_open(struct daemon *d, struct capture_reader *r)
 			  h.abi, SK_ABI_VERSION);
 		return -1;
 	}
+	d->src_header = h;
 	time_set_offset(h.boot_to_wall_ns);
 	d->xenv.start_boot_ns = h.start_boot_ns;
 	set_capture_tz(h.utc_offset_s);

@@ -244,6 +244,19 @@ def case_no_host_reads(c, exe, workdir, cap):
          first_diff(want, p.stdout))
 
 
+def case_copy_identical(c, exe, workdir, cap):
+    """Replaying a capture while writing one (-e IN -w OUT, same rules, no filter) gives the
+    same file byte for byte: the snapshot reloaded and written again, every journal answer
+    used at the same event, every record kept as it was."""
+    copy = os.path.join(workdir, "copy.cap")
+    rc, _out, err, _s = run_saker(exe, ["-r", STABLE_RULES, "-o", "stdout_output.enabled=false",
+                                        "-e", cap, "-w", copy], timeout=120)
+    c.eq("exit status", rc, 0)
+    a, b = open(cap, "rb").read(), open(copy, "rb").read()
+    c.ok(a == b, "the copy differs (%d vs %d bytes, first at byte %s)" % (
+        len(a), len(b), next((i for i in range(min(len(a), len(b))) if a[i] != b[i]), "end")))
+
+
 def case_hostname_override(c, exe, workdir, cap):
     rc, out, _e, _s = run_saker(exe, ["-r", STABLE_RULES, "-o", "json_output=true", "-e", cap],
                                 timeout=120, env=dict(os.environ, SAKER_HOSTNAME="replay-host"))
@@ -291,6 +304,8 @@ def main():
                      case_truncated, exe, workdir, cap)
             tap.case("replay reads nothing from the host (empty /proc and /etc)",
                      case_no_host_reads, exe, workdir, cap)
+            tap.case("-e IN -w OUT: the copy is byte-identical to IN",
+                     case_copy_identical, exe, workdir, cap)
             tap.case("SAKER_HOSTNAME overrides the capture's host name in replay",
                      case_hostname_override, exe, workdir, cap)
     finally:
