@@ -659,6 +659,9 @@ int main(int argc, char **argv)
 	}
 	if (config_check(&cfg))
 		exit(2);
+	/* -e FILE, or the spec's form: -o engine.kind=replay -o engine.replay.capture_file=FILE */
+	if (!dopts.replay_path && cfg.engine_kind == ENGINE_REPLAY)
+		dopts.replay_path = cfg.replay_file;
 	if (capture_filter && !dopts.capture_path) {
 		log_error("--capture-filter: only with -w FILE");
 		exit(2);

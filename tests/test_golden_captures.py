@@ -28,13 +28,16 @@ def main():
         rules = open(base + ".rules").read().strip()
         if rules == "stable":
             rules = stable
-        for what in ("alerts", "dump"):
+        for what in ("alerts", "config", "dump"):
             n += 1
             if not os.path.exists(rules) and rules != "@default":
                 print("ok %d - %s %s # SKIP no ruleset at %s" % (n, name, what, rules))
                 continue
             if what == "alerts":
                 args = ["-r", rules, "-o", "json_output=true", "-e", cap]
+            elif what == "config":  # the spec's form of -e
+                args = ["-r", rules, "-o", "json_output=true", "-o", "engine.kind=replay",
+                        "-o", "engine.replay.capture_file=" + cap]
             else:
                 args = ["-o", "rules_files=", "--dump=json", "-e", cap]
             p = subprocess.run([saker] + args, stdin=subprocess.DEVNULL, capture_output=True,
@@ -43,9 +46,9 @@ def main():
             problems = []
             if p.returncode != 0:
                 problems.append("exit status %d:\n%s" % (p.returncode, p.stderr.decode()[-2000:]))
-            if what == "alerts":
+            if what in ("alerts", "config"):
                 want = open(base + ".alerts", "rb").read()
-                if update and p.returncode == 0:
+                if update and what == "alerts" and p.returncode == 0:
                     open(base + ".alerts", "wb").write(p.stdout)
                     want = p.stdout
                 if p.stdout != want:
