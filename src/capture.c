@@ -605,6 +605,24 @@ int capture_read_frame(struct capture_reader *r, struct cap_frame *f)
 		r->magic_ok = true;
 	}
 	for (;;) {
+		/* the common case first: a mapped file, a whole frame of a known kind */
+		if (r->mem && r->end - r->start >= CAP_FRAME_HDR) {
+			const uint8_t *p = r->mem + r->start;
+
+			memcpy(&len, p, 4);
+			memcpy(&kind, p + 4, 2);
+			if (kind_known(kind) && kind != CAP_K_END && len <= kind_max(kind) &&
+			    r->end - r->start >= CAP_FRAME_HDR + pad8(len)) {
+				memcpy(&flags, p + 6, 2);
+				f->kind = kind;
+				f->flags = flags;
+				f->len = len;
+				f->offset = r->pos;
+				f->data = p + CAP_FRAME_HDR;
+				r_consume(r, CAP_FRAME_HDR + pad8(len));
+				return 1;
+			}
+		}
 		have = r_fill(r, CAP_FRAME_HDR);
 		if (have < 0)
 			return -1;

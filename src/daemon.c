@@ -911,7 +911,8 @@ static int replay_events(struct daemon *d, struct capture_reader *r)
 				state_only(d, data, f.len);
 			else
 				on_record(d, data, f.len);
-			pending_clear(d);
+			if (d->npend)
+				pending_clear(d);
 			break;
 		}
 		case CAP_K_PROC:
