@@ -44,6 +44,7 @@ struct key {
 
 static const char *const log_levels[] = {"error", "warning", "info", "debug", NULL};
 static const char *const attach_modes[] = {"auto", "tp_btf", "raw_tp", NULL};
+static const char *const engine_kinds[] = {"modern_ebpf", "replay", NULL};
 /* In enum rules_priority order (most severe first). */
 static const char *const priorities[] = {"emergency", "alert",	"critical", "error", "warning",
 					 "notice",    "informational", "debug", NULL};
@@ -115,6 +116,10 @@ static const struct key keys[] = {
      "how often the daemon drains the ring buffer, in milliseconds"},
     {"engine.attach", KEY_ENUM, OFF(attach), 0, 0, false, attach_modes, false,
      "program type for the tracepoints: auto (tp_btf, else raw_tp), tp_btf or raw_tp"},
+    {"engine.kind", KEY_ENUM, OFF(engine_kind), 0, 0, false, engine_kinds, false,
+     "event source: modern_ebpf (the kernel) or replay (engine.replay.capture_file, as -e)"},
+    {"engine.replay.capture_file", KEY_STRING, OFF(replay_file), 0, 0, false, NULL, false,
+     "the capture engine.kind replay reads (docs/capture.md)"},
     {"base_syscalls.all", KEY_BOOL, OFF(syscalls_all), 0, 0, false, NULL, false,
      "capture every syscall, not only the ones rules and state need"},
     {"base_syscalls.custom_set", KEY_STRLIST, OFF(custom_set), 0, 0, false, NULL, false,
@@ -969,6 +974,10 @@ int config_check(const struct config *c)
 	char why[256];
 	int errors = 0;
 
+	if (c->engine_kind == ENGINE_REPLAY && (!c->replay_file || !*c->replay_file)) {
+		log_error("key 'engine.kind' is replay but 'engine.replay.capture_file' is not set");
+		errors++;
+	}
 	if (c->file_enabled && (!c->file_name || !*c->file_name)) {
 		log_error("key 'file_output.enabled' is true but 'file_output.filename' is not set");
 		errors++;

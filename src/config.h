@@ -10,6 +10,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* engine.kind: the event source. */
+enum engine_kind { ENGINE_MODERN_EBPF, ENGINE_REPLAY };
+
 enum attach_mode {
 	ATTACH_AUTO,
 	ATTACH_TP_BTF,
@@ -58,6 +61,8 @@ struct config {
 	unsigned ringbuf_size_mb;   /* engine.ringbuf_size_mb */
 	unsigned drain_interval_ms; /* engine.drain_interval_ms */
 	int attach;		    /* engine.attach */
+	int engine_kind;	    /* engine.kind: ENGINE_* */
+	char *replay_file;	    /* engine.replay.capture_file (docs/capture.md) */
 	bool syscalls_all;	    /* base_syscalls.all */
 	struct strlist custom_set;  /* base_syscalls.custom_set */
 	unsigned proc_table_size;   /* state.proc_table_size */

@@ -11,12 +11,15 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "alert.h"
+#include "capture.h"
 #include "decode.h"
 #include "drops.h"
 #include "extract.h"
+#include "hostread.h"
 #include "loader.h"
 #include "log.h"
 #include "metrics.h"
@@ -66,6 +69,29 @@ struct daemon {
 	int ep;		       /* the event loop's epoll */
 	struct watch *watch;   /* watch_config_files; NULL: off */
 	int watch_timer;       /* the pause after a change before reloading; -1: none */
+
+	/* -w: the capture being written */
+	struct capture_writer *cw;
+	struct extract_ctx fxc;		       /* the write filter's fields */
+	uint64_t state_bm[SK_BITMAP_WORDS];    /* syscalls whose events change the state */
+	uint64_t cap_journal;		       /* journal frames written for this event */
+	uint64_t cap_written, cap_state_only, cap_filtered;
+	bool cap_failed;
+
+	/* -e: the capture being replayed: the host lookups its journal answers, for the next
+	 * event only */
+	struct pending {
+		uint16_t kind;
+		bool used;
+		uint32_t pid;
+		void *data;
+		size_t len;
+	} *pend;
+	size_t npend, cpend;
+	uint64_t pend_unused;
+	void *users_frame; /* the last users frame replayed, for -w */
+	size_t users_len;
+	struct cap_header src_header; /* of the capture replayed (version 0: live) */
 };
 
 /* Old alert channels on their way out after a SIGHUP. */
@@ -215,14 +241,75 @@ static void evaluate(struct daemon *d, const struct event *ev, const struct evct
 		metrics_eval_time(&d->m, metrics_now_ns() - t0);
 }
 
+/* -w: a write that failed stops the capture (logged once); detection goes on. */
+static void capture_failed(struct daemon *d)
+{
+	char err[256] = "";
+
+	if (d->cap_failed)
+		return;
+	d->cap_failed = true;
+	capture_writer_close(d->cw, err, sizeof(err));
+	d->cw = NULL;
+	log_error("-w %s: write failed (%s): the capture stops here, the sensor goes on",
+		  d->o->capture_path, err);
+}
+
+/* Whether an event changes the state tables, so a filtered capture must keep it. */
+static bool changes_state(const struct daemon *d, const struct event *ev)
+{
+	return ev->kind != SK_EV_SYSCALL ||
+	       (ev->nr < SK_NR_SYSCALLS && syscall_set_has(d->state_bm, ev->nr));
+}
+
+/* -w: the record goes to the capture as it came, unless the filter rejects it; a rejected
+ * one that changes the state (or made the daemon read the host) is kept, marked state-only. */
+static void capture_event(struct daemon *d, const struct event *ev, const struct evctx *cx,
+			  const void *data, size_t size)
+{
+	unsigned flags = 0;
+
+	if (d->o->capture_filter && ev) {
+		const struct loaded_rule *f = d->o->capture_filter;
+		int code = extract_event_code(ev);
+		bool keep = false;
+
+		if (code >= 0 && evtset_has(&f->evttypes, (unsigned)code)) {
+			struct vm_fieldsrc src;
+
+			extract_begin(&d->fxc, ev, cx, d->evt_num);
+			src = extract_src(&d->fxc);
+			keep = vm_eval(f->prog, &src) == 1;
+		}
+		if (!keep) {
+			if (!d->cap_journal && !changes_state(d, ev)) {
+				d->cap_filtered++;
+				return;
+			}
+			flags = CAP_F_STATE_ONLY;
+			d->cap_state_only++;
+		}
+	}
+	if (!d->cw) /* a journal write made while filtering failed */
+		return;
+	if (capture_write_frame(d->cw, CAP_K_EVENT, flags, data, size))
+		capture_failed(d);
+	else
+		d->cap_written++;
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct daemon *d = ctx;
 	struct event ev;
 	struct evctx cx;
 
-	if (decode_record(data, size, &ev, &d->dst) != DECODE_OK)
+	d->cap_journal = 0;
+	if (decode_record(data, size, &ev, &d->dst) != DECODE_OK) {
+		if (d->cw) /* kept: a replay counts the same decode error */
+			capture_event(d, NULL, NULL, data, size);
 		return 0;
+	}
 	metrics_event(&d->m, extract_event_code(&ev));
 	/* Rules and the event line see the state right after the event; what the event ends
 	 * (a closed fd, an exited process) is dropped after them (state.h). */
@@ -237,6 +324,8 @@ static int on_record(void *ctx, void *data, size_t size)
 			fflush(stdout);
 		d->lines_out++;
 	}
+	if (d->cw)
+		capture_event(d, &ev, &cx, data, size);
 	state_post(d->state, &cx);
 	return 0;
 }
@@ -657,6 +746,578 @@ static void reload(struct daemon *d, const char *why)
 		 d->rs ? ruleset_n_rules(d->rs) : 0, nsys);
 }
 
+
+/*
+ * -w: the capture. Header and snapshot right after the seed; then every record; before a
+ * record, whatever the daemon read from the host while it processed it (journal frames).
+ */
+
+static void journal_done(struct daemon *d, int rc)
+{
+	d->cap_journal++;
+	if (rc)
+		capture_failed(d);
+}
+
+static void j_seeded(void *ctx, const struct proc *p)
+{
+	struct daemon *d = ctx;
+
+	if (d->cw)
+		journal_done(d, capture_write_proc(d->cw, p));
+}
+
+static void j_env(void *ctx, const struct proc *p)
+{
+	struct daemon *d = ctx;
+
+	if (d->cw)
+		journal_done(d, capture_write_env(d->cw, p));
+}
+
+static void j_cgroup(void *ctx, const struct proc *p)
+{
+	struct daemon *d = ctx;
+
+	if (d->cw)
+		journal_done(d, capture_write_cgroup(d->cw, p));
+}
+
+static void j_users(void *ctx, const char *passwd, size_t plen, const char *group, size_t glen)
+{
+	struct daemon *d = ctx;
+
+	if (d->cw)
+		journal_done(d, capture_write_users(d->cw, passwd, plen, group, glen));
+}
+
+static void j_lookup(void *ctx, const char *what, const char *key, const void *data,
+		     size_t len)
+{
+	struct daemon *d = ctx;
+
+	if (d->cw)
+		journal_done(d, capture_write_lookup(d->cw, what, key, data, len));
+}
+
+static void fill_header(struct daemon *d, struct cap_header *h)
+{
+	struct utsname u;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	memset(h, 0, sizeof(*h));
+	if (localtime_r(&now, &tm))
+		h->utc_offset_s = tm.tm_gmtoff;
+	h->version = CAP_VERSION;
+	h->abi = SK_ABI_VERSION;
+	h->boot_to_wall_ns = time_offset();
+	h->start_boot_ns = d->xenv.start_boot_ns;
+	snprintf(h->hostname, sizeof(h->hostname), "%s", d->xenv.hostname);
+	if (d->src_header.version) { /* a copy of a replay: the events' host, not this one */
+		memcpy(h->kernel, d->src_header.kernel, sizeof(h->kernel));
+		memcpy(h->machine, d->src_header.machine, sizeof(h->machine));
+	} else if (uname(&u) == 0) {
+		snprintf(h->kernel, sizeof(h->kernel), "%.127s", u.release);
+		snprintf(h->machine, sizeof(h->machine), "%.63s", u.machine);
+	}
+	snprintf(h->saker, sizeof(h->saker), "%s", SAKER_VERSION);
+}
+
+/* Opens the capture and writes the header and the snapshot of the tables as they are now.
+ * With a replay (-e and -w) the replay's own journal answers are written again as they are
+ * used. */
+static int capture_start(struct daemon *d)
+{
+	char err[320];
+	struct cap_header h;
+	struct proc_table *t = state_procs(d->state);
+	int rc = 0;
+
+	for (unsigned id = 0; id < SK_NR_SYSCALLS; id++)
+		if (syscall_in_state_set(id))
+			syscall_set_add(d->state_bm, id);
+	d->fxc.env = &d->xenv;
+	d->cw = capture_writer_open(d->o->capture_path, err, sizeof(err));
+	if (!d->cw) {
+		log_error("-w: %s", err);
+		return -1;
+	}
+	fill_header(d, &h);
+	rc |= capture_write_header(d->cw, &h);
+	for (struct proc *p = proc_table_next(t, NULL); p; p = proc_table_next(t, p))
+		rc |= capture_write_proc(d->cw, p);
+	if (!d->o->replay_path) {
+		struct proc_table_hooks hk = {.ctx = d,
+					      .seeded_one = j_seeded,
+					      .env_read = j_env,
+					      .cgroup_read = j_cgroup};
+
+		struct hostread_journal hj = {.ctx = d, .record = j_lookup};
+
+		proc_table_set_hooks(t, &hk);
+		hostread_set_journal(&hj);
+		users_set_observer(state_users(d->state), j_users, d);
+		users_reload(state_users(d->state)); /* the snapshot's users: the observer writes them */
+	} else if (d->users_frame) { /* the replay's users as they are now */
+		rc |= capture_write_frame(d->cw, CAP_K_USERS, 0, d->users_frame, d->users_len);
+	}
+	rc |= capture_write_frame(d->cw, CAP_K_SNAPSHOT_END, 0, NULL, 0);
+	if (rc) {
+		capture_failed(d);
+		return -1;
+	}
+	log_info("-w: writing the events to %s%s", d->o->capture_path,
+		 d->o->capture_filter ? " (filtered)" : "");
+	return 0;
+}
+
+static void capture_finish(struct daemon *d)
+{
+	char err[320];
+	uint64_t bytes, frames;
+
+	if (!d->cw)
+		return;
+	bytes = capture_writer_bytes(d->cw);
+	frames = capture_writer_frames(d->cw);
+	if (capture_writer_close(d->cw, err, sizeof(err)))
+		log_error("-w %s: %s: the capture is incomplete", d->o->capture_path, err);
+	else
+		log_info("-w %s: %llu events written (%llu state-only, %llu filtered out), %llu "
+			 "frames, %llu bytes before compression",
+			 d->o->capture_path, (unsigned long long)d->cap_written,
+			 (unsigned long long)d->cap_state_only, (unsigned long long)d->cap_filtered,
+			 (unsigned long long)frames, (unsigned long long)bytes);
+	d->cw = NULL;
+}
+
+/*
+ * -e: replay. No BPF, no /proc, no /etc: the header gives the clock offset, the host name
+ * and the sensor's start; the snapshot the tables; the journal the answers to the lookups
+ * the live daemon made. Records go through on_record as from the ring.
+ */
+
+static struct pending *pending_take(struct daemon *d, uint16_t kind, uint32_t pid)
+{
+	for (size_t i = 0; i < d->npend; i++)
+		if (!d->pend[i].used && d->pend[i].kind == kind && d->pend[i].pid == pid) {
+			d->pend[i].used = true;
+			return &d->pend[i];
+		}
+	return NULL;
+}
+
+static void pending_clear(struct daemon *d)
+{
+	for (size_t i = 0; i < d->npend; i++) {
+		if (!d->pend[i].used)
+			d->pend_unused++;
+		free(d->pend[i].data);
+	}
+	d->npend = 0;
+}
+
+static int pending_add(struct daemon *d, const struct cap_frame *f, uint32_t pid)
+{
+	struct pending *pe;
+
+	if (d->npend == d->cpend) {
+		size_t nc = d->cpend ? d->cpend * 2 : 8;
+		struct pending *v = realloc(d->pend, nc * sizeof(*v));
+
+		if (!v)
+			return -1;
+		d->pend = v;
+		d->cpend = nc;
+	}
+	pe = &d->pend[d->npend];
+	pe->data = malloc(f->len ? f->len : 1);
+	if (!pe->data)
+		return -1;
+	memcpy(pe->data, f->data, f->len);
+	pe->len = f->len;
+	pe->kind = f->kind;
+	pe->pid = pid;
+	pe->used = false;
+	d->npend++;
+	return 0;
+}
+
+static struct proc *r_seed_one(void *ctx, struct proc_table *t, uint32_t pid,
+			       const struct proc *pin)
+{
+	struct daemon *d = ctx;
+	struct pending *pe = pending_take(d, CAP_K_PROC, pid);
+	char err[256];
+	struct proc *p;
+
+	if (!pe)
+		return NULL;
+	p = capture_load_proc(t, pe->data, pe->len, pin, err, sizeof(err));
+	if (p && d->cw)
+		journal_done(d, capture_write_proc(d->cw, p));
+	return p;
+}
+
+static bool r_env(void *ctx, struct proc *p)
+{
+	struct daemon *d = ctx;
+	struct pending *pe = pending_take(d, CAP_K_ENV, p->pid);
+	struct cap_lookup lk;
+
+	if (!pe || capture_parse_lookup(pe->data, pe->len, &lk, NULL, 0) ||
+	    lk.start_ns != p->start_ns)
+		return false;
+	proc_set_str(&p->env, lk.bytes, lk.len);
+	if (!p->env)
+		return false;
+	p->env_len = lk.len;
+	if (lk.flags & PROC_ENV_TRUNC)
+		p->flags |= PROC_ENV_TRUNC;
+	if (d->cw)
+		journal_done(d, capture_write_env(d->cw, p));
+	return true;
+}
+
+static bool r_cgroup(void *ctx, struct proc *p)
+{
+	struct daemon *d = ctx;
+	struct pending *pe = pending_take(d, CAP_K_CGROUP, p->pid);
+	struct cap_lookup lk;
+
+	if (!pe || capture_parse_lookup(pe->data, pe->len, &lk, NULL, 0) || !lk.len ||
+	    memchr(lk.bytes, 0, lk.len))
+		return false;
+	proc_set_str(&p->cgroup, lk.bytes, lk.len);
+	if (!p->cgroup)
+		return false;
+	if (d->cw)
+		journal_done(d, capture_write_cgroup(d->cw, p));
+	return true;
+}
+
+/* hostread_replayed(): another module's lookup, journaled live during this event. */
+static bool r_lookup(void *ctx, const char *what, const char *key, const void **data,
+		     size_t *len)
+{
+	struct daemon *d = ctx;
+	size_t wl = strlen(what), kl = strlen(key);
+
+	for (size_t i = 0; i < d->npend; i++) {
+		struct pending *pe = &d->pend[i];
+		struct cap_ext x;
+
+		if (pe->used || pe->kind != CAP_K_LOOKUP ||
+		    capture_parse_ext(pe->data, pe->len, &x, NULL, 0) || x.what_len != wl ||
+		    x.key_len != kl || memcmp(x.what, what, wl) || memcmp(x.key, key, kl))
+			continue;
+		pe->used = true;
+		*data = x.data;
+		*len = x.len;
+		if (d->cw)
+			journal_done(d, capture_write_lookup(d->cw, what, key, x.data, x.len));
+		return true;
+	}
+	return false;
+}
+
+static int r_users(struct daemon *d, const struct cap_frame *f, char *err, size_t errlen)
+{
+	const char *pw, *gr;
+	size_t pl, gl;
+
+	if (capture_parse_users(f->data, f->len, &pw, &pl, &gr, &gl, err, errlen))
+		return -1;
+	if (users_set_text(state_users(d->state), pw, pl, gr, gl)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	free(d->users_frame);
+	d->users_frame = malloc(f->len ? f->len : 1);
+	d->users_len = d->users_frame ? f->len : 0;
+	if (d->users_frame)
+		memcpy(d->users_frame, f->data, f->len);
+	if (d->cw)
+		journal_done(d, capture_write_users(d->cw, pw, pl, gr, gl));
+	return 0;
+}
+
+/* Local times (text alerts, evt.time fields) as they were on the capture's host: its UTC
+ * offset as a fixed POSIX TZ, which glibc parses without reading any zone file. */
+static void set_capture_tz(int64_t off)
+{
+	char tz[64];
+	unsigned a = (unsigned)(off < 0 ? -off : off) % 86401u; /* the header checked it */
+	unsigned h = a / 3600 % 100, m = a / 60 % 60, s = a % 60;
+
+	/* POSIX counts west of Greenwich as positive: UTC+2 is "<+0200>-02:00" */
+	snprintf(tz, sizeof(tz), "<%c%02u%02u>%c%02u:%02u:%02u", off < 0 ? '-' : '+', h, m,
+		 off < 0 ? '+' : '-', h, m, s);
+	setenv("TZ", tz, 1);
+	tzset();
+}
+
+/* Reads the header and the snapshot. 0, or -1 after logging why. */
+static int replay_open(struct daemon *d, struct capture_reader *r)
+{
+	const char *path = d->o->replay_path;
+	struct cap_frame f;
+	struct cap_header h;
+	char err[320];
+	const char *host;
+	int n;
+
+	n = capture_read_frame(r, &f);
+	if (n <= 0 || f.kind != CAP_K_HEADER) {
+		log_error("-e %s: %s", path,
+			  n < 0 ? capture_reader_error(r) : "no header: not a saker capture");
+		return -1;
+	}
+	if (capture_parse_header(f.data, f.len, &h, err, sizeof(err))) {
+		log_error("-e %s: offset %llu: %s", path, (unsigned long long)f.offset, err);
+		return -1;
+	}
+	if (h.abi != SK_ABI_VERSION) {
+		log_error("-e %s: the events are in event ABI %u; this saker reads ABI %d", path,
+			  h.abi, SK_ABI_VERSION);
+		return -1;
+	}
+	d->src_header = h;
+	time_set_offset(h.boot_to_wall_ns);
+	d->xenv.start_boot_ns = h.start_boot_ns;
+	set_capture_tz(h.utc_offset_s);
+	host = getenv("SAKER_HOSTNAME");
+	if (!host || !*host)
+		host = getenv("FALCO_HOSTNAME");
+	if (host && *host) {
+		d->xenv.hostname = host;
+	} else {
+		static char name[256];
+
+		memcpy(name, h.hostname, sizeof(name));
+		name[sizeof(name) - 1] = '\0';
+		d->xenv.hostname = name;
+	}
+	set_alert_opts(d, d->cfg);
+	log_info("replaying %s: captured on %s (%s %s) by saker %s", path, h.hostname, h.kernel,
+		 h.machine, h.saker);
+	/* the snapshot */
+	for (;;) {
+		n = capture_read_frame(r, &f);
+		if (n <= 0) {
+			log_error("-e %s: %s", path,
+				  n < 0 ? capture_reader_error(r)
+					: "the file ends inside the state snapshot");
+			return -1;
+		}
+		if (f.kind == CAP_K_SNAPSHOT_END)
+			return 0;
+		if (f.kind == CAP_K_PROC) {
+			if (!capture_load_proc(state_procs(d->state), f.data, f.len, NULL, err,
+					       sizeof(err))) {
+				log_error("-e %s: offset %llu: %s", path,
+					  (unsigned long long)f.offset, err);
+				return -1;
+			}
+		} else if (f.kind == CAP_K_USERS) {
+			if (r_users(d, &f, err, sizeof(err))) {
+				log_error("-e %s: offset %llu: %s", path,
+					  (unsigned long long)f.offset, err);
+				return -1;
+			}
+		} else {
+			log_error("-e %s: offset %llu: a frame of kind %u inside the state snapshot",
+				  path, (unsigned long long)f.offset, f.kind);
+			return -1;
+		}
+	}
+}
+
+/* A state-only event (the write filter rejected it): the tables, nothing else. */
+static void state_only(struct daemon *d, void *data, size_t size)
+{
+	struct event ev;
+
+	if (decode_record(data, size, &ev, &d->dst) != DECODE_OK)
+		return;
+	if (d->rs) /* as evaluate() counts it live: evt.num stays the live one */
+		d->evt_num += extract_event_code(&ev) >= 0;
+	state_apply(d->state, &ev);
+	if (d->cw) {
+		d->cap_state_only++;
+		if (capture_write_frame(d->cw, CAP_K_EVENT, CAP_F_STATE_ONLY, data, size))
+			capture_failed(d);
+	}
+}
+
+/* The events, to the end of the file or the first error (every complete event before it
+ * processed). Returns 0, or -1 after logging the error and its offset. */
+static int replay_events(struct daemon *d, struct capture_reader *r)
+{
+	const char *path = d->o->replay_path;
+	uint64_t first_ts = 0, limit_ns = (uint64_t)d->o->duration_s * 1000000000ull;
+	struct cap_frame f;
+	char err[320];
+	int n, rc = 0;
+
+	uint64_t frames = 0;
+
+	while ((n = capture_read_frame(r, &f)) > 0) {
+		/* SIGINT and SIGTERM are blocked (the live loop reads them from a signalfd):
+		 * look for them now and then */
+		if ((++frames & 0xffff) == 0) {
+			sigset_t pend;
+
+			if (!sigpending(&pend) &&
+			    (sigismember(&pend, SIGINT) || sigismember(&pend, SIGTERM))) {
+				log_info("signal: stopping the replay");
+				goto out;
+			}
+		}
+		switch (f.kind) {
+		case CAP_K_EVENT: {
+			/* the reader's buffer is aligned; the record is passed as it is */
+			void *data = (void *)f.data;
+
+			if (limit_ns && f.len >= 8) {
+				uint64_t ts;
+
+				memcpy(&ts, data, 8);
+				if (!first_ts)
+					first_ts = ts;
+				else if (ts - first_ts > limit_ns) {
+					log_info("-M %u: the capture's clock passed the limit, stopping",
+						 d->o->duration_s);
+					goto out;
+				}
+			}
+			if (f.flags & CAP_F_STATE_ONLY)
+				state_only(d, data, f.len);
+			else
+				on_record(d, data, f.len);
+			if (d->npend)
+				pending_clear(d);
+			break;
+		}
+		case CAP_K_PROC:
+		case CAP_K_ENV:
+		case CAP_K_CGROUP:
+		case CAP_K_LOOKUP: {
+			uint32_t pid = 0;
+
+			if (f.kind != CAP_K_LOOKUP && f.len >= 4)
+				memcpy(&pid, f.data, 4); /* every journal payload starts with it */
+			if (pending_add(d, &f, pid)) {
+				log_error("-e %s: out of memory", path);
+				rc = -1;
+				goto out;
+			}
+			break;
+		}
+		case CAP_K_USERS:
+			if (r_users(d, &f, err, sizeof(err))) {
+				log_error("-e %s: offset %llu: %s", path, (unsigned long long)f.offset,
+					  err);
+				rc = -1;
+				goto out;
+			}
+			break;
+		default:
+			log_error("-e %s: offset %llu: a frame of kind %u among the events", path,
+				  (unsigned long long)f.offset, f.kind);
+			rc = -1;
+			goto out;
+		}
+	}
+	if (n < 0) {
+		log_error("-e %s: %s (every complete event before it was processed)", path,
+			  capture_reader_error(r));
+		rc = -1;
+	}
+out:
+	pending_clear(d);
+	return rc;
+}
+
+static void replay_counters(struct daemon *d)
+{
+	const struct proc_table_stats *ps = proc_table_stats(state_procs(d->state));
+	uint64_t derr = 0;
+
+	for (int i = 1; i < DECODE_NERRORS; i++)
+		derr += d->dst.errors[i];
+	log_info("exit: replay: records=%llu decode_errors=%llu processes=%llu threads=%llu "
+		 "fds=%llu alerts=%llu unused_lookups=%llu",
+		 (unsigned long long)d->dst.records, (unsigned long long)derr,
+		 (unsigned long long)ps->procs, (unsigned long long)ps->threads,
+		 (unsigned long long)count_fds(state_procs(d->state)),
+		 (unsigned long long)d->alerts, (unsigned long long)d->pend_unused);
+	if (d->outs)
+		outputs_log_counters(d->outs, "exit");
+}
+
+/* -e: the whole replay. Returns the exit code. */
+static int replay_run(struct daemon *d)
+{
+	struct capture_reader *r;
+	struct proc_table_hooks hk = {
+	    .ctx = d, .seed_one = r_seed_one, .env = r_env, .cgroup = r_cgroup};
+	char err[320];
+	int rc = 1;
+
+	struct hostread_journal hj = {.ctx = d, .replayed = r_lookup};
+
+	host_reads_set(false);
+	hostread_set_journal(&hj);
+	r = capture_reader_open(d->o->replay_path, err, sizeof(err));
+	if (!r) {
+		log_error("-e: %s", err);
+		hostread_set_journal(NULL);
+		return 1;
+	}
+	/* nothing from this host's account files: the capture's users, or none */
+	users_set_text(state_users(d->state), NULL, 0, NULL, 0);
+	proc_table_set_hooks(state_procs(d->state), &hk);
+	if (replay_open(d, r))
+		goto out;
+	if (d->o->capture_path && capture_start(d))
+		goto out;
+	log_info("ready: replaying, %llu processes from the capture, %u rules active",
+		 (unsigned long long)proc_table_stats(state_procs(d->state))->procs,
+		 d->rs ? ruleset_n_rules(d->rs) : 0);
+	{
+		struct timespec w0, w1, c0, c1;
+		uint64_t n0 = d->dst.records;
+		double wall, cpu;
+
+		clock_gettime(CLOCK_MONOTONIC, &w0);
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+		rc = replay_events(d, r) ? 1 : 0;
+		clock_gettime(CLOCK_MONOTONIC, &w1);
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+		wall = (double)(w1.tv_sec - w0.tv_sec) + (double)(w1.tv_nsec - w0.tv_nsec) / 1e9;
+		cpu = (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) / 1e9;
+		/* the sensor's own speed, for bench/replay: not part of any alert */
+		log_info("replay: %llu records in %.3f s (%.0f records/s; %.3f s of CPU in the "
+			 "replay thread, %.0f records/s)",
+			 (unsigned long long)(d->dst.records - n0), wall,
+			 wall > 0 ? (double)(d->dst.records - n0) / wall : 0.0, cpu,
+			 cpu > 0 ? (double)(d->dst.records - n0) / cpu : 0.0);
+	}
+out:
+	capture_reader_close(r);
+	capture_finish(d);
+	if (d->o->dump)
+		fflush(stdout);
+	outputs_shutdown(d->outs, d->cfg->output_timeout_ms);
+	replay_counters(d);
+	free(d->pend);
+	free(d->users_frame);
+	hostread_set_journal(NULL);
+	return rc;
+}
+
 int daemon_run(const struct daemon_opts *o)
 {
 	struct daemon d = {.o = o, .line = STRBUF_INIT, .watch_timer = -1, .ep = -1};
@@ -669,12 +1330,16 @@ int daemon_run(const struct daemon_opts *o)
 	size_t seeded;
 	struct loader_opts lo;
 
-	time_sync();
-	log_start();
+	if (!o->replay_path) { /* a replay takes them from the capture */
+		time_sync();
+		log_start();
+		d.xenv.hostname = alert_hostname();
+		d.xenv.start_boot_ns = time_boot_now();
+	} else {
+		d.xenv.hostname = "";
+	}
 	metrics_init(&d.m);
 	d.cfg = c;
-	d.xenv.hostname = alert_hostname();
-	d.xenv.start_boot_ns = time_boot_now();
 	d.xc.env = &d.xenv;
 	set_alert_opts(&d, c);
 	memset(rules_bm, 0, sizeof(rules_bm));
@@ -706,6 +1371,10 @@ int daemon_run(const struct daemon_opts *o)
 	d.outs = outputs_new(c, &(struct outputs_opts){.unbuffered = o->unbuffered});
 	if (!d.outs)
 		goto out;
+	if (o->replay_path) {
+		rc = replay_run(&d);
+		goto out;
+	}
 
 	memset(&lo, 0, sizeof(lo));
 	lo.ringbuf_bytes = (size_t)c->ringbuf_size_mb << 20;
@@ -736,6 +1405,8 @@ int daemon_run(const struct daemon_opts *o)
 			log_warn("state.host_root: cannot use '%s' for users and groups", root);
 		state_seed(d.state, procfs);
 	}
+	if (o->capture_path && capture_start(&d))
+		goto out;
 	seeded = (size_t)proc_table_stats(state_procs(d.state))->threads;
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
@@ -860,6 +1531,8 @@ int daemon_run(const struct daemon_opts *o)
 	ring_buffer__consume(d.ld.rb);
 	if (o->dump)
 		fflush(stdout);
+	capture_finish(&d);
+	hostread_set_journal(NULL);
 	/* every queued alert delivered, or counted as not, before the exit counters */
 	outputs_shutdown(d.outs, d.cfg->output_timeout_ms);
 	outputs_reap(&d, true);
@@ -869,6 +1542,12 @@ out:
 	watch_free(d.watch);
 	if (d.watch_timer >= 0)
 		close(d.watch_timer);
+	hostread_set_journal(NULL);
+	if (d.cw) {
+		char err[64];
+
+		capture_writer_close(d.cw, err, sizeof(err));
+	}
 	webserver_close(d.web);
 	outputs_reap(&d, true);
 	outputs_free(d.outs);
@@ -893,6 +1572,7 @@ out:
 		free(d.cfg_owned);
 	}
 	extract_release(&d.xc);
+	extract_release(&d.fxc);
 	sb_release(&d.line);
 	metrics_release(&d.m);
 	return rc;

@@ -28,9 +28,17 @@ struct daemon_opts {
 	const char *config_path;
 	const char *const *rules_paths;
 	size_t n_rules_paths;
+
+	/* Captures (docs/capture.md). */
+	const char *capture_path; /* -w: write what the sensor sees to this file */
+	/* --capture-filter: events it rejects are not written (unless they change the state);
+	 * NULL: every event is written */
+	const struct loaded_rule *capture_filter;
+	const char *replay_path; /* -e: read the events from this capture, not the kernel */
 };
 
-/* Runs until SIGINT/SIGTERM or the deadline. Returns the process exit code. */
+/* Runs until SIGINT/SIGTERM or the deadline (live), or to the end of the capture (-e).
+ * Returns the process exit code. */
 int daemon_run(const struct daemon_opts *o);
 
 #endif /* SAKER_DAEMON_H */

@@ -62,17 +62,23 @@ const char *fd_l4proto_name(enum fd_l4proto p)
 
 /* Descriptions. */
 
+/* The name of a description that has none yet: shared, never freed (most descriptions get
+ * their name right away, so allocating an empty one first was a malloc and a free per fd). */
+static char no_name[1];
+
+static void free_name(char *s)
+{
+	if (s != no_name)
+		free(s);
+}
+
 struct fdinfo *fdinfo_new(enum fd_type type)
 {
 	struct fdinfo *fi = calloc(1, sizeof(*fi));
 
 	if (!fi)
 		return NULL;
-	fi->name = strdup("");
-	if (!fi->name) {
-		free(fi);
-		return NULL;
-	}
+	fi->name = no_name;
 	fi->refs = 1;
 	fi->type = (uint8_t)type;
 	return fi;
@@ -88,7 +94,7 @@ void fdinfo_put(struct fdinfo *fi)
 {
 	if (!fi || --fi->refs)
 		return;
-	free(fi->name);
+	free_name(fi->name);
 	free(fi->nameraw);
 	free(fi);
 }
@@ -114,7 +120,7 @@ bool fdinfo_set_name(struct fdinfo *fi, const char *name, size_t len)
 	s = dup_bytes(name, len);
 	if (!s)
 		return false;
-	free(fi->name);
+	free_name(fi->name);
 	fi->name = s;
 	return true;
 }

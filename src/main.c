@@ -38,10 +38,17 @@ static void usage(FILE *f)
 		"  -o KEY=VALUE       override a configuration key (repeatable)\n"
 		"  --dump[=FORMAT]    print one line per event: text (default) or json; none\n"
 		"                     captures and tracks state without printing\n"
-		"  -M SECONDS         stop after this many seconds\n"
+		"  -M SECONDS         stop after this many seconds (with -e: of the capture's\n"
+		"                     own clock)\n"
 		"  -U, --unbuffered   flush output after every line\n"
 		"  -P, --pidfile FILE write the daemon's pid to FILE (removed at exit)\n"
 		"  -A                 capture every syscall (base_syscalls.all)\n"
+		"  -w FILE            also write the events seen to a capture file (FILE.gz:\n"
+		"                     compressed); see docs/capture.md\n"
+		"  --capture-filter CONDITION  with -w: write only the events that match (and\n"
+		"                     those that change the process and fd tables)\n"
+		"  -e FILE            replay a capture file instead of watching the kernel (no\n"
+		"                     root needed); rules, outputs and --dump as live\n"
 		"  --dry-run          load the configuration and rules, report, and exit: 0\n"
 		"                     when both are valid, 1 when a rule has errors\n"
 		"  -v                 verbose: debug messages, libbpf's included\n"
@@ -428,6 +435,63 @@ static int explain_rule(const char *const *paths, size_t n, const char *name)
 	return rc;
 }
 
+/* --capture-filter: the condition compiled as a rule loaded after the rules files, so it
+ * can use their macros and lists. *keep holds what the rule points into. */
+#define FILTER_NAME "--capture-filter"
+#define FILTER_RULE "saker capture filter"
+
+static const struct loaded_rule *compile_capture_filter(const char *const *paths, size_t n,
+							 const char *cond,
+							 struct rules_loaded **keep)
+{
+	struct strbuf y = STRBUF_INIT, sb = STRBUF_INIT;
+	const struct loaded_rule *lr = NULL;
+	struct rules_loaded *r;
+	bool bad = false;
+
+	sb_adds(&y, "- rule: " FILTER_RULE "\n  desc: the -w filter\n  condition: |2\n");
+	for (const char *p = cond; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+		sb_adds(&y, "    ");
+		sb_add(&y, p, len);
+		sb_addc(&y, '\n');
+		p += len + (nl ? 1 : 0);
+	}
+	sb_adds(&y, "  output: capture filter\n  priority: DEBUG\n");
+	r = rules_load_with(paths, n, FILTER_NAME, y.buf, y.len);
+	sb_release(&y);
+	if (!r) {
+		log_error("out of memory");
+		return NULL;
+	}
+	for (size_t j = 0; j < r->coll->msgs.n; j++) {
+		const struct load_msg *m = &r->coll->msgs.v[j];
+
+		if (!m->file || strcmp(m->file, FILTER_NAME) != 0)
+			continue;
+		sb_reset(&sb);
+		load_msg_format(m, false, &sb);
+		while (sb.len && sb.buf[sb.len - 1] == '\n')
+			sb.buf[--sb.len] = 0;
+		if (m->severity == LOAD_SEV_ERROR) {
+			bad = true;
+			log_error("%s", sb.buf);
+		}
+	}
+	sb_release(&sb);
+	if (!bad)
+		lr = rules_loaded_find(r, FILTER_RULE);
+	if (!lr) {
+		log_error("--capture-filter: the condition does not compile: '%s'", cond);
+		rules_loaded_free(r);
+		return NULL;
+	}
+	*keep = r;
+	return lr;
+}
+
 static void list_events(void)
 {
 	for (unsigned id = 0; id < syscall_max(); id++)
@@ -474,7 +538,8 @@ int main(int argc, char **argv)
 		OPT_PRINT_CONFIG,
 		OPT_VERSION,
 		OPT_DRY_RUN,
-		OPT_PIDFILE
+		OPT_PIDFILE,
+		OPT_CAPTURE_FILTER
 	};
 	static const struct option longopts[] = {
 	    {"help", no_argument, NULL, 'h'},
@@ -488,6 +553,7 @@ int main(int argc, char **argv)
 	    {"version", no_argument, NULL, OPT_VERSION},
 	    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	    {"pidfile", required_argument, NULL, OPT_PIDFILE},
+	    {"capture-filter", required_argument, NULL, OPT_CAPTURE_FILTER},
 	    {NULL, 0, NULL, 0},
 	};
 	struct config cfg;
@@ -503,7 +569,8 @@ int main(int argc, char **argv)
 	static const char **overrides, **validate_paths, **rules_paths;
 	size_t n_validate = 0, n_rules_paths = 0;
 	bool list_rules_wanted = false;
-	const char *explain = NULL;
+	const char *explain = NULL, *capture_filter = NULL;
+	static struct rules_loaded *filter_rules; /* what the compiled filter points into */
 	const char *pidfile = NULL;
 	bool version_wanted = false;
 
@@ -514,7 +581,7 @@ int main(int argc, char **argv)
 		fputs("saker: error: out of memory\n", stderr);
 		exit(1);
 	}
-	while ((opt = getopt_long(argc, argv, "hc:o:M:UvNV:r:LAP:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "hc:o:M:UvNV:r:LAP:w:e:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
 			usage(stdout);
@@ -591,6 +658,15 @@ int main(int argc, char **argv)
 		case 'A':
 			all_syscalls = true;
 			break;
+		case 'w':
+			dopts.capture_path = optarg;
+			break;
+		case 'e':
+			dopts.replay_path = optarg;
+			break;
+		case OPT_CAPTURE_FILTER:
+			capture_filter = optarg;
+			break;
 		case OPT_PRINT_CONFIG:
 			print_config = true;
 			break;
@@ -662,6 +738,24 @@ int main(int argc, char **argv)
 	}
 	if (config_check(&cfg))
 		exit(2);
+	/* -e FILE, or the spec's form: -o engine.kind=replay -o engine.replay.capture_file=FILE */
+	if (!dopts.replay_path && cfg.engine_kind == ENGINE_REPLAY)
+		dopts.replay_path = cfg.replay_file;
+	if (capture_filter && !dopts.capture_path) {
+		log_error("--capture-filter: only with -w FILE");
+		exit(2);
+	}
+	if (dopts.capture_path && dopts.replay_path &&
+	    strcmp(dopts.capture_path, dopts.replay_path) == 0) {
+		log_error("-w and -e name the same file '%s'", dopts.capture_path);
+		exit(2);
+	}
+	if (capture_filter) {
+		dopts.capture_filter =
+		    compile_capture_filter(rules_paths, n_rules_paths, capture_filter, &filter_rules);
+		if (!dopts.capture_filter)
+			exit(2);
+	}
 
 	if (n_rules_paths) {
 		loaded = load_for_daemon(rules_paths, n_rules_paths, &cfg);
@@ -707,6 +801,7 @@ int main(int argc, char **argv)
 	if (pidfile && unlink(pidfile) && errno != ENOENT)
 		log_warn("pidfile '%s': cannot remove it: %s", pidfile, strerror(errno));
 	rules_loaded_free(loaded);
+	rules_loaded_free(filter_rules);
 	config_free(&cfg);
 	exit(rc);
 }

@@ -16,6 +16,7 @@ struct proc_table {
 	struct proc *oldest, *newest;
 	size_t max_entries;
 	char *procfs;
+	struct proc_table_hooks hooks;
 	struct proc_table_stats st;
 };
 
@@ -56,6 +57,14 @@ void proc_table_set_procfs(struct proc_table *t, const char *procfs)
 		return;
 	free(t->procfs);
 	t->procfs = s;
+}
+
+void proc_table_set_hooks(struct proc_table *t, const struct proc_table_hooks *h)
+{
+	if (h)
+		t->hooks = *h;
+	else
+		memset(&t->hooks, 0, sizeof(t->hooks));
 }
 
 struct proc *proc_table_get(const struct proc_table *t, uint32_t pid)
@@ -839,13 +848,21 @@ struct proc *proc_table_seed_one(struct proc_table *t, uint32_t pid, const struc
 {
 	struct proc *p;
 
-	if (!t->procfs)
-		return NULL;
-	/* No socket index: loading every socket table for one process costs more than the
-	 * socket names are worth; its sockets show as "socket:[INODE]" until used. */
-	p = seed_proc(t, t->procfs, pid, NULL, pin, ticks_ns());
+	if (t->hooks.seed_one) {
+		p = t->hooks.seed_one(t->hooks.ctx, t, pid, pin);
+	} else {
+		if (!t->procfs)
+			return NULL;
+		/* No socket index: loading every socket table for one process costs more than
+		 * the socket names are worth; its sockets show as "socket:[INODE]" until used. */
+		p = seed_proc(t, t->procfs, pid, NULL, pin, ticks_ns());
+		if (p) {
+			t->st.seeded--;
+			if (t->hooks.seeded_one)
+				t->hooks.seeded_one(t->hooks.ctx, p);
+		}
+	}
 	if (p) {
-		t->st.seeded--;
 		t->st.lazy_seeded++;
 		proc_table_parent(t, p);
 	}
@@ -859,7 +876,11 @@ const char *proc_table_env(struct proc_table *t, struct proc *p, size_t *len)
 		ssize_t n = -1;
 
 		p->env_state = PROC_ENV_FAILED;
-		if (t->procfs && (buf = malloc(PROC_ENV_MAX))) {
+		if (t->hooks.env) {
+			if (t->hooks.env(t->hooks.ctx, p) && p->env)
+				p->env_state = PROC_ENV_READ;
+			t->st.env_reads++;
+		} else if (t->procfs && (buf = malloc(PROC_ENV_MAX))) {
 			snprintf(path, sizeof(path), "%s/%u/environ", t->procfs, p->pid);
 			n = read_small(path, buf, PROC_ENV_MAX);
 			if (n >= 0) {
@@ -869,6 +890,8 @@ const char *proc_table_env(struct proc_table *t, struct proc *p, size_t *len)
 					p->env_state = PROC_ENV_READ;
 					if (n == PROC_ENV_MAX)
 						p->flags |= PROC_ENV_TRUNC;
+					if (t->hooks.env_read)
+						t->hooks.env_read(t->hooks.ctx, p);
 				}
 			}
 			free(buf);
@@ -884,6 +907,10 @@ bool proc_table_read_cgroup(struct proc_table *t, struct proc *p)
 {
 	char path[4200], *old = p->cgroup;
 
+	if (t->hooks.cgroup) {
+		t->st.cgroup_reads++;
+		return t->hooks.cgroup(t->hooks.ctx, p);
+	}
 	if (!t->procfs)
 		return false;
 	snprintf(path, sizeof(path), "%s/%u/cgroup", t->procfs, p->pid);
@@ -895,6 +922,8 @@ bool proc_table_read_cgroup(struct proc_table *t, struct proc *p)
 		return false;
 	}
 	free(old);
+	if (t->hooks.cgroup_read)
+		t->hooks.cgroup_read(t->hooks.ctx, p);
 	return true;
 }
 

@@ -129,6 +129,31 @@ void proc_table_free(struct proc_table *t);
  * them. proc_table_seed sets it. */
 void proc_table_set_procfs(struct proc_table *t, const char *procfs);
 
+/*
+ * The lazy reads (an unknown pid, an environment, a cgroup path after an exec) are the
+ * table's only contact with the live host after the seed. Hooks let a capture record what
+ * they found and a replay answer them from the capture instead (docs/capture.md). Every
+ * member may be NULL.
+ */
+struct proc_table_hooks {
+	void *ctx;
+	/* Replay: asked instead of procfs (set procfs NULL). seed_one fills a process into the
+	 * table (proc_table_upsert_pinned with pin) or returns NULL: /proc had nothing. env sets
+	 * p->env, env_len and PROC_ENV_TRUNC and returns true, or false: the read failed.
+	 * cgroup sets p->cgroup (freeing the old one) and returns true, or false: unchanged. */
+	struct proc *(*seed_one)(void *ctx, struct proc_table *t, uint32_t pid,
+				 const struct proc *pin);
+	bool (*env)(void *ctx, struct proc *p);
+	bool (*cgroup)(void *ctx, struct proc *p);
+	/* Capture: called after a lazy read from procfs succeeded, with what it found. */
+	void (*seeded_one)(void *ctx, const struct proc *p);
+	void (*env_read)(void *ctx, const struct proc *p);
+	void (*cgroup_read)(void *ctx, const struct proc *p);
+};
+
+/* Replaces the hooks (NULL: none). */
+void proc_table_set_hooks(struct proc_table *t, const struct proc_table_hooks *h);
+
 struct proc *proc_table_get(const struct proc_table *t, uint32_t pid);
 struct thread *proc_table_thread(const struct proc_table *t, uint32_t tid);
 /* The process of thread tid, else the process pid. */

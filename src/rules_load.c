@@ -791,13 +791,32 @@ static void load_rule(struct loader_ctx *lc, struct rules_loaded *out, const str
 			     evtset_count(&lr->evttypes));
 }
 
+static struct rules_loaded *load_all(const char *const *paths, size_t n, const char *name,
+				     const char *buf, size_t len,
+				     const struct append_entry *append, size_t n_append);
+
 struct rules_loaded *rules_load(const char *const *paths, size_t n)
 {
-	return rules_load_appending(paths, n, NULL, 0);
+	return load_all(paths, n, NULL, NULL, 0, NULL, 0);
+}
+
+struct rules_loaded *rules_load_with(const char *const *paths, size_t n, const char *name,
+				     const char *buf, size_t len)
+{
+	return load_all(paths, n, name, buf, len, NULL, 0);
 }
 
 struct rules_loaded *rules_load_appending(const char *const *paths, size_t n,
 					  const struct append_entry *append, size_t n_append)
+{
+	return load_all(paths, n, NULL, NULL, 0, append, n_append);
+}
+
+/* Every way in: the paths, one document from memory (buf, called name; NULL: none), and
+ * append_output. */
+static struct rules_loaded *load_all(const char *const *paths, size_t n, const char *name,
+				     const char *buf, size_t len,
+				     const struct append_entry *append, size_t n_append)
 {
 	struct rules_loaded *out = calloc(1, sizeof(*out));
 	struct loader_ctx lc = {.append = append, .n_append = n_append};
@@ -817,6 +836,8 @@ struct rules_loaded *rules_load_appending(const char *const *paths, size_t n,
 		else
 			rules_collect_path(c, paths[i]);
 	}
+	if (buf)
+		rules_collect_buffer(c, name, buf, len);
 	/* Errors so far (a file that did not read, an invalid exception, a plugin requirement)
 	 * do not stop the rest: every rule that is not failed itself is compiled, so that one
 	 * run reports every error and the good rules load (docs/rules-engine.md, Decisions). */

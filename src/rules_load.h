@@ -51,6 +51,10 @@ extern const size_t saker_default_rules_len;
  * rules_loaded_free) even when there were errors: see coll->msgs.n_errors. NULL only when out
  * of memory. */
 struct rules_loaded *rules_load(const char *const *paths, size_t n);
+/* The same, with one more rules document from memory (called name in messages) loaded
+ * after the paths. */
+struct rules_loaded *rules_load_with(const char *const *paths, size_t n, const char *name,
+				     const char *buf, size_t len);
 
 /* The same, with the configuration's append_output applied to every rule it matches. */
 struct rules_loaded *rules_load_appending(const char *const *paths, size_t n,

@@ -22,6 +22,16 @@ void time_sync(void)
 	boot_to_wall_offset = (int64_t)(w - (b1 + (b2 - b1) / 2));
 }
 
+int64_t time_offset(void)
+{
+	return boot_to_wall_offset;
+}
+
+void time_set_offset(int64_t off)
+{
+	boot_to_wall_offset = off;
+}
+
 uint64_t time_boot_to_wall(uint64_t boot_ns)
 {
 	/* Unsigned arithmetic: a nonsense stamp wraps instead of overflowing. */

@@ -7,6 +7,10 @@
 
 /* Measures the current offset between CLOCK_REALTIME and CLOCK_BOOTTIME. */
 void time_sync(void);
+/* The offset time_sync measured (wall minus boot, ns), and setting it (a replay uses the
+ * capture's, so times come out as they did live). */
+int64_t time_offset(void);
+void time_set_offset(int64_t off);
 /* Wall-clock nanoseconds since the epoch for a CLOCK_BOOTTIME timestamp. */
 uint64_t time_boot_to_wall(uint64_t boot_ns);
 uint64_t time_boot_now(void);

@@ -44,6 +44,10 @@ struct users {
 	struct group_entry *gv;
 	size_t ng;
 	struct users_stats st;
+	bool fixed; /* users_set_text: never read the files */
+	void (*observer)(void *ctx, const char *passwd, size_t plen, const char *group,
+			 size_t glen);
+	void *observer_ctx;
 };
 
 struct users *users_new(const char *root)
@@ -324,12 +328,19 @@ void users_reload(struct users *u)
 {
 	char path[4200];
 
+	if (u->fixed) { /* users_set_text: what was given is all there is */
+		u->loaded = true;
+		return;
+	}
 	drop_db(u);
 	u->st.bad_lines = 0;
 	path_of(u, "/etc/passwd", path, sizeof(path));
 	u->passwd.text = path[0] ? read_text(path, &u->passwd.id, &u->passwd.len) : NULL;
 	path_of(u, "/etc/group", path, sizeof(path));
 	u->group.text = path[0] ? read_text(path, &u->group.id, &u->group.len) : NULL;
+	if (u->observer) /* before parsing, which splits the text in place */
+		u->observer(u->observer_ctx, u->passwd.text, u->passwd.len, u->group.text,
+			    u->group.len);
 	parse_passwd(u);
 	parse_group(u);
 	u->st.users = u->nu;
@@ -344,7 +355,7 @@ void users_refresh_at(struct users *u, uint64_t now_ns)
 	char path[4200];
 	struct file_id a, b;
 
-	if (!u->loaded) /* the first lookup reads them */
+	if (!u->loaded || u->fixed) /* the first lookup reads them */
 		return;
 	u->now_hint_ns = now_ns;
 	if (now_ns - u->last_check_ns < CHECK_NS)
@@ -406,4 +417,52 @@ const char *users_group_name(struct users *u, uint32_t gid)
 const struct users_stats *users_stats(const struct users *u)
 {
 	return &u->st;
+}
+
+void users_set_observer(struct users *u,
+			void (*fn)(void *ctx, const char *passwd, size_t plen, const char *group,
+				   size_t glen),
+			void *ctx)
+{
+	u->observer = fn;
+	u->observer_ctx = ctx;
+}
+
+static char *copy_text(const char *s, size_t len)
+{
+	char *c = malloc(len + 1);
+
+	if (c) {
+		if (len)
+			memcpy(c, s, len);
+		c[len] = '\0';
+	}
+	return c;
+}
+
+int users_set_text(struct users *u, const char *passwd, size_t plen, const char *group,
+		   size_t glen)
+{
+	char *pt = passwd ? copy_text(passwd, plen) : NULL;
+	char *gt = group ? copy_text(group, glen) : NULL;
+
+	if ((passwd && !pt) || (group && !gt)) {
+		free(pt);
+		free(gt);
+		return -1;
+	}
+	drop_db(u);
+	u->st.bad_lines = 0;
+	u->fixed = true;
+	u->passwd.text = pt;
+	u->passwd.len = pt ? plen : 0;
+	u->group.text = gt;
+	u->group.len = gt ? glen : 0;
+	parse_passwd(u);
+	parse_group(u);
+	u->st.users = u->nu;
+	u->st.groups = u->ng;
+	u->st.loads++;
+	u->loaded = true;
+	return 0;
 }

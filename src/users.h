@@ -55,4 +55,17 @@ const char *users_group_name(struct users *u, uint32_t gid);
 
 const struct users_stats *users_stats(const struct users *u);
 
+/*
+ * Captures and replays (docs/capture.md). users_set_observer: fn is called after every load
+ * from the files with their text as read (NULL and 0 for a missing file). users_set_text:
+ * the tables come from this text instead (copied), and the files are never read again:
+ * lookups and refreshes stay off the host. Returns 0, or -1 when out of memory.
+ */
+void users_set_observer(struct users *u,
+			void (*fn)(void *ctx, const char *passwd, size_t plen, const char *group,
+				   size_t glen),
+			void *ctx);
+int users_set_text(struct users *u, const char *passwd, size_t plen, const char *group,
+		   size_t glen);
+
 #endif /* SAKER_USERS_H */
