@@ -1011,6 +1011,8 @@ int config_check(const struct config *c)
 		    .ca_cert = c->http_ca_cert,
 		    .ca_bundle = c->http_ca_bundle,
 		    .ca_path = c->http_ca_path,
+		    .ca_path_is_default = c->http_ca_path &&
+					  !strcmp(c->http_ca_path, "/etc/ssl/certs"),
 		    .client_cert = c->http_mtls ? c->http_client_cert : NULL,
 		    .client_key = c->http_mtls ? c->http_client_key : NULL,
 		};

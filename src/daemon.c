@@ -107,7 +107,7 @@ static void *retire_run(void *arg)
 {
 	struct retired *r = arg;
 
-	outputs_shutdown(r->o, r->deadline_ms);
+	outputs_shutdown_replaced(r->o, r->deadline_ms);
 	outputs_log_counters(r->o, "reload: replaced");
 	atomic_store(&r->done, true);
 	return NULL;
@@ -149,6 +149,8 @@ static void outputs_retire(struct daemon *d, struct outputs *old, unsigned deadl
 		struct output_stats st[OUTPUT_NKINDS];
 
 		outputs_stats(old, st);
+		for (size_t i = 0; i < OUTPUT_NKINDS; i++)
+			st[i].queued = 0;
 		stats_add(d->carried, st);
 	}
 	outputs_free(old);
@@ -434,8 +436,23 @@ static void report_counters(struct daemon *d, const char *when)
 		 (unsigned long long)ps->evictions, (unsigned long long)ss->unknown_pid,
 		 (unsigned long long)ss->fd_unknown, (unsigned long long)ss->fds_dropped,
 		 (unsigned long long)d->alerts);
-	if (d->outs)
-		outputs_log_counters(d->outs, when);
+	if (d->outs) {
+		/* the running channels plus what replaced ones did, as /metrics counts them */
+		struct output_stats st[OUTPUT_NKINDS];
+
+		daemon_outputs_stats(d, st);
+		for (int i = 0; i < OUTPUT_NKINDS; i++)
+			if (st[i].enabled)
+				log_info("%s: output %s: sent=%llu dropped=%llu failed=%llu "
+					 "dropped_exit=%llu reconnects=%llu retries=%llu queued=%llu",
+					 when, st[i].name, (unsigned long long)st[i].sent,
+					 (unsigned long long)st[i].dropped,
+					 (unsigned long long)st[i].failed,
+					 (unsigned long long)st[i].dropped_exit,
+					 (unsigned long long)st[i].reconnects,
+					 (unsigned long long)st[i].retries,
+					 (unsigned long long)st[i].queued);
+	}
 	for (int i = 1; i < DECODE_NERRORS; i++)
 		if (d->dst.errors[i])
 			log_warn("decode errors (%s): %llu", decode_error_name(i),

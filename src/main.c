@@ -502,6 +502,21 @@ static void list_events(void)
 	       "- sched_process_exit decoded\n");
 }
 
+static void print_version(bool json)
+{
+	if (json) {
+		struct strbuf sb = STRBUF_INIT;
+
+		version_json(&sb);
+		printf("%s\n", sb.buf);
+		sb_release(&sb);
+	} else {
+		printf("saker %s (rules engine %s, event ABI %d, libbpf %s)\n", SAKER_VERSION,
+		       SAKER_ENGINE_VERSION, SK_ABI_VERSION, libbpf_version_string());
+	}
+	fflush(stdout);
+}
+
 /* -P FILE: the daemon's pid and a newline, written whole (a temporary file renamed over
  * it), removed at exit. */
 static int write_pidfile(const char *path)
@@ -695,11 +710,21 @@ int main(int argc, char **argv)
 			config_path = DEFAULT_CONFIG;
 		}
 	}
-	if (config_path && config_load_file(&cfg, config_path))
+	if (config_path && config_load_file(&cfg, config_path)) {
+		if (version_wanted) { /* what is installed still answers, config or not */
+			print_version(false);
+			exit(0);
+		}
 		exit(2);
+	}
 	for (int i = 0; i < n_overrides; i++)
-		if (config_apply_override(&cfg, overrides[i]))
+		if (config_apply_override(&cfg, overrides[i])) {
+			if (version_wanted) {
+				print_version(false);
+				exit(0);
+			}
 			exit(2);
+		}
 	log_set_level(verbose ? SK_LOG_DEBUG : (enum sk_log_level)cfg.log_level);
 	log_set_destinations(cfg.log_stderr, cfg.log_syslog);
 	log_install_libbpf();
@@ -719,16 +744,7 @@ int main(int argc, char **argv)
 		exit(validate(validate_paths, n_validate, cfg.json_output));
 	if (version_wanted) {
 		/* after the configuration: json_output asks for JSON (spec f) */
-		if (cfg.json_output) {
-			struct strbuf sb = STRBUF_INIT;
-
-			version_json(&sb);
-			printf("%s\n", sb.buf);
-			sb_release(&sb);
-		} else {
-			printf("saker %s (rules engine %s, event ABI %d, libbpf %s)\n", SAKER_VERSION,
-			       SAKER_ENGINE_VERSION, SK_ABI_VERSION, libbpf_version_string());
-		}
+		print_version(cfg.json_output);
 		config_free(&cfg);
 		exit(0);
 	}

@@ -90,7 +90,7 @@ struct channel {
 
 	pthread_t thr;
 	bool started;	/* the thread exists */
-	bool abandoned; /* still blocked after the exit deadline: left running */
+	atomic_bool abandoned; /* still blocked after the deadline: left running */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct out_msg **ring; /* cap slots */
@@ -1943,6 +1943,8 @@ static int sink_new(struct channel *ch, const struct config *c, const struct out
 			    .ca_cert = c->http_ca_cert,
 			    .ca_bundle = c->http_ca_bundle,
 			    .ca_path = c->http_ca_path,
+		    .ca_path_is_default = c->http_ca_path &&
+					  !strcmp(c->http_ca_path, "/etc/ssl/certs"),
 			    .client_cert = c->http_mtls ? c->http_client_cert : NULL,
 			    .client_key = c->http_mtls ? c->http_client_key : NULL,
 			};
@@ -1976,7 +1978,7 @@ static void channels_free(struct outputs *o)
 	for (int k = 0; k < OUTPUT_NKINDS; k++) {
 		struct channel *ch = &o->ch[k];
 
-		if (ch->abandoned)
+		if (atomic_load(&ch->abandoned))
 			continue; /* its thread may still use it */
 		if (ch->ring) {
 			for (size_t i = 0; i < ch->n; i++)
@@ -2169,7 +2171,19 @@ static void wait_done(struct outputs *o, uint64_t deadline)
 		pthread_cond_timedwait(&o->done_cv, &o->mu, &ts);
 }
 
+static void shutdown_channels(struct outputs *o, unsigned deadline_ms, bool at_exit);
+
 void outputs_shutdown(struct outputs *o, unsigned deadline_ms)
+{
+	shutdown_channels(o, deadline_ms, true);
+}
+
+void outputs_shutdown_replaced(struct outputs *o, unsigned deadline_ms)
+{
+	shutdown_channels(o, deadline_ms, false);
+}
+
+static void shutdown_channels(struct outputs *o, unsigned deadline_ms, bool at_exit)
 {
 	uint64_t now;
 
@@ -2228,13 +2242,17 @@ void outputs_shutdown(struct outputs *o, unsigned deadline_ms)
 			if (bn > in_batch)
 				count(&ch->dropped_exit, bn - in_batch);
 		}
+		/* counted and marked together, so that outputs_stats() from another thread never
+		 * sees the queue both queued and dropped */
 		pthread_mutex_lock(&ch->mu);
 		count(&ch->dropped_exit, ch->n);
+		atomic_store(&ch->abandoned, true);
 		pthread_mutex_unlock(&ch->mu);
-		ch->abandoned = true;
 		pthread_detach(ch->thr);
-		log_error("the %s output is still blocked at exit: left behind", ch->name);
-		if (ch->kind == OUTPUT_STDOUT)
+		log_error("the %s output is still blocked %s: left behind", ch->name,
+			  at_exit ? "at exit" : "after it was replaced");
+		/* at exit only: a replaced stdout channel shares fd 1 with its successor */
+		if (ch->kind == OUTPUT_STDOUT && at_exit)
 			stdout_abandon(ch);
 	}
 	if (o->monitor_started)
@@ -2273,7 +2291,7 @@ void outputs_free(struct outputs *o)
 	}
 	channels_free(o);
 	for (int k = 0; k < OUTPUT_NKINDS; k++)
-		abandoned |= o->ch[k].abandoned;
+		abandoned |= atomic_load(&o->ch[k].abandoned);
 	if (abandoned)
 		return; /* left for the process exit: a thread still points into it */
 	pthread_cond_destroy(&o->done_cv);
@@ -2300,7 +2318,7 @@ size_t outputs_stats(const struct outputs *co, struct output_stats out[OUTPUT_NK
 		s->dropped_exit = load(&ch->dropped_exit);
 		s->reconnects = load(&ch->reconnects);
 		s->retries = load(&ch->retries);
-		if (ch->enabled && !ch->abandoned) { /* abandoned: counted in dropped_exit */
+		if (ch->enabled && !atomic_load(&ch->abandoned)) { /* abandoned: in dropped_exit */
 			pthread_mutex_lock(&ch->mu);
 			s->queued = ch->n;
 			pthread_mutex_unlock(&ch->mu);

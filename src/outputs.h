@@ -77,6 +77,10 @@ void outputs_reopen(struct outputs *o);
  * still queued then are counted in dropped_exit and logged. The counters stay readable. */
 void outputs_shutdown(struct outputs *o, unsigned deadline_ms);
 
+/* The same for channels a reload replaced, from a thread of their own: a stdout channel
+ * still blocked is left blocked (fd 1 stays: its successor writes there). */
+void outputs_shutdown_replaced(struct outputs *o, unsigned deadline_ms);
+
 /* Frees everything (after outputs_shutdown(), which it calls if needed). NULL is fine. */
 void outputs_free(struct outputs *o);
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 
 #include <mbedtls/ctr_drbg.h>
@@ -21,11 +22,13 @@ struct tls_config {
 	mbedtls_x509_crt ca;
 	mbedtls_x509_crt own;
 	mbedtls_pk_context key;
+	bool insecure;
 };
 
 struct tls_conn {
 	mbedtls_ssl_context ssl;
 	int fd;
+	int err; /* the socket's last errno, for the caller's message */
 };
 
 static void why(char *err, size_t cap, const char *what, const char *path, int rc)
@@ -84,11 +87,14 @@ struct tls_config *tls_config_new(const struct tls_opts *o, char *err, size_t er
 		why(err, errcap, "CA bundle", o->ca_bundle, rc);
 		goto fail;
 	}
+	/* the system's directory may be missing (a scratch image) when other CAs are given; a
+	 * directory the configuration names must be there */
 	if (o->ca_path && *o->ca_path && (rc = mbedtls_x509_crt_parse_path(&c->ca, o->ca_path)) < 0 &&
-	    !o->insecure && !c->ca.version) {
+	    (!o->ca_path_is_default || (!o->insecure && !c->ca.version))) {
 		why(err, errcap, "CA directory", o->ca_path, rc);
 		goto fail;
 	}
+	c->insecure = o->insecure;
 	if (o->insecure) {
 		mbedtls_ssl_conf_authmode(&c->conf, MBEDTLS_SSL_VERIFY_NONE);
 	} else {
@@ -157,6 +163,7 @@ static int bio_send(void *ctx, const unsigned char *buf, size_t len)
 		return (int)n;
 	if (errno == EAGAIN || errno == EWOULDBLOCK)
 		return MBEDTLS_ERR_SSL_WANT_WRITE;
+	t->err = errno;
 	return errno == EPIPE || errno == ECONNRESET ? MBEDTLS_ERR_NET_CONN_RESET
 						     : MBEDTLS_ERR_NET_SEND_FAILED;
 }
@@ -173,7 +180,15 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
 		return (int)n;
 	if (errno == EAGAIN || errno == EWOULDBLOCK)
 		return MBEDTLS_ERR_SSL_WANT_READ;
+	t->err = errno;
 	return errno == ECONNRESET ? MBEDTLS_ERR_NET_CONN_RESET : MBEDTLS_ERR_NET_RECV_FAILED;
+}
+
+static bool is_address(const char *host)
+{
+	unsigned char a[16];
+
+	return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
 }
 
 struct tls_conn *tls_conn_new(struct tls_config *c, int fd, const char *host)
@@ -184,7 +199,10 @@ struct tls_conn *tls_conn_new(struct tls_config *c, int fd, const char *host)
 		return NULL;
 	t->fd = fd;
 	mbedtls_ssl_init(&t->ssl);
-	if (mbedtls_ssl_setup(&t->ssl, &c->conf) || mbedtls_ssl_set_hostname(&t->ssl, host)) {
+	/* the name is both the SNI and what the certificate must name; an address literal is
+	 * not a name SNI may carry, and with verification off nothing else needs it */
+	if (mbedtls_ssl_setup(&t->ssl, &c->conf) ||
+	    (!(c->insecure && is_address(host)) && mbedtls_ssl_set_hostname(&t->ssl, host))) {
 		mbedtls_ssl_free(&t->ssl);
 		free(t);
 		return NULL;
@@ -237,11 +255,15 @@ int tls_handshake(struct tls_conn *t, char *err, size_t errcap)
 	return -1;
 }
 
-static ssize_t fail(int rc)
+/* -1 with errno: the socket's own error when there was one, else EPROTO (TLS itself). */
+static ssize_t fail(struct tls_conn *t, int rc)
 {
-	errno = rc == MBEDTLS_ERR_NET_CONN_RESET ? ECONNRESET
-		: rc == MBEDTLS_ERR_NET_SEND_FAILED ? EPIPE
-						      : EPROTO;
+	if ((rc == MBEDTLS_ERR_NET_CONN_RESET || rc == MBEDTLS_ERR_NET_SEND_FAILED ||
+	     rc == MBEDTLS_ERR_NET_RECV_FAILED) &&
+	    t->err)
+		errno = t->err;
+	else
+		errno = rc == MBEDTLS_ERR_NET_CONN_RESET ? ECONNRESET : EPROTO;
 	return -1;
 }
 
@@ -253,7 +275,7 @@ ssize_t tls_write(struct tls_conn *t, const void *buf, size_t len)
 		return rc;
 	if (want(rc))
 		return want(rc);
-	return fail(rc);
+	return fail(t, rc);
 }
 
 ssize_t tls_read(struct tls_conn *t, void *buf, size_t len)
@@ -266,5 +288,5 @@ ssize_t tls_read(struct tls_conn *t, void *buf, size_t len)
 		return 0;
 	if (want(rc))
 		return want(rc);
-	return fail(rc);
+	return fail(t, rc);
 }

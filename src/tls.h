@@ -26,6 +26,7 @@ struct tls_opts {
 	const char *ca_cert;	 /* a PEM file of CA certificates; NULL: none */
 	const char *ca_bundle;	 /* another PEM file; NULL: none */
 	const char *ca_path;	 /* a directory of PEM files; NULL: none */
+	bool ca_path_is_default; /* ca_path is the system's: may be missing if others are given */
 	const char *client_cert; /* mutual TLS: PEM certificate (chain) */
 	const char *client_key;	 /* ... and its unencrypted PEM key */
 };

@@ -200,16 +200,20 @@ def main():
             tap.report("https with the CA: every alert delivered over one connection",
                        check_delivered(lines, recv, err, rc))
 
-            before = len(recv.bodies())
-            lines, err, rc = run_case(exe, d, url, [], expect_delivered=False)
-            problems = []
-            if len(recv.bodies()) != before:
-                problems.append("delivered to an untrusted server")
-            if "the server's certificate is not trusted" not in err:
-                problems.append("no 'not trusted' in the log: " + err[-600:])
-            if not http_counters(err).get("failed"):
-                problems.append("no failure counted: %r" % http_counters(err))
-            tap.report("https without the CA: refused, counted, logged", problems)
+            if not os.path.isdir("/etc/ssl/certs"):
+                tap.report("https without the CA: refused, counted, logged",
+                           skip="no /etc/ssl/certs here (the default ca_path)")
+            else:
+                before = len(recv.bodies())
+                lines, err, rc = run_case(exe, d, url, [], expect_delivered=False)
+                problems = []
+                if len(recv.bodies()) != before:
+                    problems.append("delivered to an untrusted server")
+                if "the server's certificate is not trusted" not in err:
+                    problems.append("no 'not trusted' in the log: " + err[-600:])
+                if not http_counters(err).get("failed"):
+                    problems.append("no failure counted: %r" % http_counters(err))
+                tap.report("https without the CA: refused, counted, logged", problems)
 
             before = len(recv.bodies())
             lines, err, rc = run_case(exe, d, "https://127.0.0.1:%d/alerts" % recv.port,

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import socket
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -172,8 +173,16 @@ def watch_cases(tap, exe):
             f.write("x")
         time.sleep(1.0)
         n1 = log_count(err, "watch_config_files: the configuration or rules changed")
-        tap.report("watch: other files in the same directories do not reload",
-                   [] if n1 == n0 else ["%d reloads for unrelated files" % (n1 - n0)])
+        problems = [] if n1 == n0 else ["%d reloads for unrelated files" % (n1 - n0)]
+        # the control: the watch still works
+        os.utime(real)
+        deadline = time.monotonic() + 5
+        while log_count(err, "watch_config_files: the configuration or rules changed") <= n1 \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if log_count(err, "watch_config_files: the configuration or rules changed") <= n1:
+            problems.append("a touch of the rules file did not reload (control)")
+        tap.report("watch: other files in the same directories do not reload", problems)
 
         # a bad edit in place: refused, the running rules stay
         with open(real, "w") as f:
@@ -195,6 +204,70 @@ def watch_cases(tap, exe):
             p.kill()
             rc = "hung"
         tap.report("watch: clean exit", [] if rc == 0 else ["exit status %r" % rc])
+
+
+def stalled_stdout_reload(tap, exe):
+    """stdout is a pipe nobody reads when a reload replaces the outputs: the old stdout
+    channel stays blocked, and once the reader comes back the new channel's alerts reach
+    the same stdout (fd 1 is not taken away from it)."""
+    d = tempfile.mkdtemp(prefix="saker-reload-stdout-")
+    rules = os.path.join(d, "r.yaml")
+    with open(rules, "w") as f:
+        f.write(RULE % {"name": "rule S", "prefix": os.path.join(d, "s")})
+    cfg = os.path.join(d, "saker.yaml")
+
+    def config(fname):
+        with open(cfg, "w") as f:
+            f.write("rules_files: [r.yaml]\njson_output: true\nwatch_config_files: false\n"
+                    "webserver:\n  enabled: false\noutput_timeout: 500\n"
+                    "file_output:\n  enabled: true\n  filename: %s\n" % fname)
+
+    config(os.path.join(d, "a1.jsonl"))
+    err = os.path.join(d, "err")
+    with open(err, "wb") as e:
+        p = subprocess.Popen([exe, "-c", cfg, "-U", "-M", "60"], stdout=subprocess.PIPE,
+                             stderr=e)
+    problems = []
+    got = []
+    try:
+        if not wait_log(err, "ready:", 20):
+            tap.report("stalled stdout through a reload", ["no ready line"])
+            return
+        for i in range(400):  # about 100 KB of alerts: more than the pipe holds
+            touch(os.path.join(d, "s-fill-%d" % i))
+        time.sleep(0.5)
+        config(os.path.join(d, "a2.jsonl"))
+        p.send_signal(signal.SIGHUP)
+        if not wait_log(err, "SIGHUP: outputs replaced"):
+            problems.append("no 'outputs replaced' line")
+        if not wait_log(err, "the stdout output is still blocked after it was replaced"):
+            problems.append("the old stdout channel was not reported as left blocked")
+
+        def drain():
+            for line in p.stdout:
+                got.append(line)
+        t = threading.Thread(target=drain, daemon=True)
+        t.start()
+        marks = [os.path.join(d, "s-after-%d" % i) for i in range(5)]
+        for m in marks:
+            touch(m)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if all(any(m.encode() in ln for ln in list(got)) for m in marks):
+                break
+            time.sleep(0.1)
+        missing = [m for m in marks if not any(m.encode() in ln for ln in list(got))]
+        if missing:
+            problems.append("%d of 5 alerts after the reload never reached stdout" %
+                            len(missing))
+    finally:
+        p.send_signal(signal.SIGINT)
+        try:
+            p.wait(20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    tap.report("stalled stdout through a reload: later alerts still reach stdout", problems)
 
 
 def main():
@@ -314,8 +387,7 @@ def main():
         problems = []
         if not wait_log(err, "webserver: listening on 127.0.0.1:%d" % port):
             problems.append("no listening line for the new port %d" % port)
-        if metric(port, "saker_up", "") is None and metric(port, "saker_output_sent_total",
-                                                          'channel="stdout"') is None:
+        if metric(port, "saker_output_sent_total", 'channel="stdout"') is None:
             problems.append("/metrics does not answer on the new port")
         try:
             socket.create_connection(("127.0.0.1", old_port), timeout=2).close()
@@ -338,6 +410,17 @@ def main():
         time.sleep(1.0)
         if any(a["output_fields"].get("fd.name") == b7 for a in alerts(out)):
             problems.append("rule B fired although the selection disabled it")
+        # the control: enabled again, it fires (so the silence above was the selection)
+        config("B.yaml", "file_output:\n  enabled: true\n  filename: %s\n" % f2)
+        n0 = log_count(err, "SIGHUP: reloaded")
+        p.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 5
+        while log_count(err, "SIGHUP: reloaded") <= n0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        b8 = os.path.join(d, "tokB8")
+        touch(b8)
+        if not wait_alert(out, "rule B", b8):
+            problems.append("rule B did not fire once enabled again (control)")
         tap.report("SIGHUP applies the rules: selection", problems)
     finally:
         p.send_signal(signal.SIGINT)
@@ -348,6 +431,7 @@ def main():
             rc = "hung"
     tap.report("clean exit after the reloads", [] if rc == 0 else ["exit status %r" % rc])
     watch_cases(tap, exe)
+    stalled_stdout_reload(tap, exe)
     return tap.finish()
 
 

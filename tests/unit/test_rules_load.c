@@ -1673,6 +1673,7 @@ TEST(append_output_applies_to_matching_rules)
 	r = load_yaml(yaml);
 	load_append = NULL;
 	load_n_append = 0;
+	CHECK(r != NULL);
 	if (!r)
 		return;
 	a = rules_loaded_find(r, "tagged");
@@ -1710,6 +1711,7 @@ TEST(append_output_applies_to_matching_rules)
 	r = load_yaml(yaml);
 	load_append = NULL;
 	load_n_append = 0;
+	CHECK(r != NULL);
 	if (!r)
 		return;
 	CHECK_EQ_INT(r->n_rules, 0);
@@ -1734,6 +1736,7 @@ TEST(rules_selection)
 	struct rules_loaded *r = load_yaml(yaml);
 	size_t m[6];
 
+	CHECK(r != NULL);
 	if (!r)
 		return;
 	CHECK_EQ_INT(r->n_rules, 4);
