@@ -231,8 +231,10 @@ class Sensor:
         self.exe = exe
         # -M: should this script die without stopping it, the sensor still ends on its own.
         # No rules: these runs check the event dump and the capture set alone.
+        # No listener: another saker on this machine may hold the port (the webserver has
+        # tests of its own).
         self.args = [exe, "--dump=json", "-U", "-M", str(max_seconds), "-o",
-                     "rules_files="] + list(extra_args)
+                     "rules_files=", "-o", "webserver.enabled=false"] + list(extra_args)
         self.name = name
         self.dir = tempfile.mkdtemp(prefix="saker-e2e-out-")
         self.out_path = os.path.join(self.dir, "stdout.jsonl")
