@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 
+#include "container.h"
 #include "pathutil.h"
 #include "strbuf.h"
 #include "syscalls.h"
@@ -47,6 +48,9 @@ struct state {
 		uint64_t id;
 		char *path;
 	} cg[CG_CACHE];
+	struct ctr_cache *ctrs;
+	bool ctr_sweep_due;	  /* a container's process ended since the last sweep */
+	uint64_t ctr_last_sweep; /* state_housekeeping's clock */
 	struct state_stats st;
 };
 
@@ -69,7 +73,8 @@ struct state *state_new(size_t max_procs)
 	st->procs = proc_table_new(max_procs);
 	st->users = users_new(NULL);
 	st->scratch = fdinfo_new(FD_UNKNOWN);
-	if (!st->procs || !st->users || !st->scratch) {
+	st->ctrs = container_cache_new(STATE_CONTAINERS_DEFAULT);
+	if (!st->procs || !st->users || !st->scratch || !st->ctrs) {
 		state_free(st);
 		return NULL;
 	}
@@ -93,6 +98,7 @@ void state_free(struct state *st)
 		return;
 	proc_table_free(st->procs);
 	users_free(st->users);
+	container_cache_free(st->ctrs);
 	fdinfo_put(st->scratch);
 	for (int i = 0; i < 2; i++) {
 		sb_release(&st->raw[i]);
@@ -117,6 +123,54 @@ struct proc_table *state_procs(struct state *st)
 struct users *state_users(struct state *st)
 {
 	return st->users;
+}
+
+int state_set_containers(struct state *st, size_t max, const struct ctr_source *src)
+{
+	struct ctr_cache *c = container_cache_new(max);
+
+	if (!c)
+		return -1;
+	container_cache_set_source(c, src);
+	container_cache_free(st->ctrs);
+	st->ctrs = c;
+	return 0;
+}
+
+struct ctr_cache *state_containers(struct state *st)
+{
+	return st->ctrs;
+}
+
+struct ctr_info *state_container(struct state *st, const struct proc *p)
+{
+	struct ctr_cgroup cg;
+
+	if (!p || !container_from_cgroup(p->cgroup, &cg))
+		return NULL;
+	return container_cache_get(st->ctrs, &cg);
+}
+
+void state_sweep_containers(struct state *st)
+{
+	struct ctr_cgroup cg;
+
+	container_cache_begin_sweep(st->ctrs);
+	for (struct proc *p = proc_table_next(st->procs, NULL); p;
+	     p = proc_table_next(st->procs, p))
+		if (container_from_cgroup(p->cgroup, &cg))
+			container_cache_keep(st->ctrs, &cg);
+	container_cache_end_sweep(st->ctrs);
+	st->ctr_sweep_due = false;
+}
+
+void state_housekeeping(struct state *st, uint64_t now_ms)
+{
+	if (st->ctr_sweep_due && container_cache_stats(st->ctrs)->entries &&
+	    now_ms - st->ctr_last_sweep >= STATE_SWEEP_INTERVAL_MS) {
+		state_sweep_containers(st);
+		st->ctr_last_sweep = now_ms;
+	}
 }
 
 const struct state_stats *state_stats(struct state *st)
@@ -1507,6 +1561,8 @@ void state_post(struct state *st, struct evctx *cx)
 		proc_table_remove_thread(st->procs, ev->tid);
 		break;
 	case POST_EXIT_GROUP:
+		if (cx->proc && container_from_cgroup(cx->proc->cgroup, NULL))
+			st->ctr_sweep_due = true;
 		proc_table_remove_thread(st->procs, ev->tid);
 		proc_table_reap(st->procs, ev->pid);
 		break;
