@@ -925,6 +925,8 @@ static int ex_container_id(struct extract_ctx *c, const struct vm_field *f,
 	struct ctr_cgroup cg;
 
 	PROC_OR_MISSING(p);
+	if (!p->cgroup) /* not known (an exec into a cgroup gone before it was read) */
+		return MISSING;
 	if (!container_from_cgroup(p->cgroup, &cg))
 		return v_str(out, "host", 4);
 	return v_str(out, arena_strdup(&c->arena, cg.id, CTR_ID_LEN),
@@ -940,7 +942,9 @@ static int ex_container(struct extract_ctx *c, const struct vm_field *f, struct 
 	int tri = -1;
 
 	PROC_OR_MISSING(p);
-	if (!c->ec || !(ci = state_container(c->ec->st, p)))
+	if (!p->cgroup || !c->ec)
+		return MISSING;
+	if (!(ci = state_container(c->ec->st, p)))
 		return strcmp(n, "container.name") ? MISSING : v_str(out, "host", 4);
 	m = &ci->meta;
 	if (!strcmp(n, "container.name"))

@@ -435,6 +435,10 @@ static void render_state(struct strbuf *out, struct state *st)
 		cs->removed);
 	one_u64(out, "saker_container_evictions_total", "counter",
 		"Cached containers evicted because the cache was full", cs->evicted);
+	one_u64(out, "saker_cgroup_unknown_total", "counter",
+		"Execs into a cgroup whose path could no longer be found (the process and its "
+		"cgroup gone before the event was read)",
+		ss->cgroup_unknown);
 }
 
 /* The alert channels' queues, drops and failures (outputs.h), enabled channels only. */

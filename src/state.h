@@ -92,6 +92,8 @@ struct state_stats {
 	uint64_t fd_unknown;  /* events naming an fd the table did not know */
 	uint64_t fds_dropped; /* fds not tracked (tables full), all processes */
 	uint64_t bad_blob;    /* blobs of the wrong size for their syscall */
+	uint64_t cgroup_by_id;	 /* cgroup paths found by opening the exec record's cgroup id */
+	uint64_t cgroup_unknown; /* execs into a cgroup whose path nothing knew any more */
 };
 
 /* max_procs bounds processes and threads (proc_table_new). NULL when out of memory. */
