@@ -262,8 +262,24 @@ static int strlist_add(struct strlist *l, const char *s)
 	return 0;
 }
 
+static void appends_free(struct config *c)
+{
+	for (size_t i = 0; i < c->n_appends; i++) {
+		struct output_append *a = &c->appends[i];
+
+		free(a->source);
+		free(a->rule);
+		free(a->extra_output);
+		strlist_clear(&a->tags);
+	}
+	free(c->appends);
+	c->appends = NULL;
+	c->n_appends = 0;
+}
+
 void config_free(struct config *c)
 {
+	appends_free(c);
 	for (size_t i = 0; i < NKEYS; i++) {
 		if (keys[i].type == KEY_STRLIST)
 			strlist_clear((struct strlist *)((char *)c + keys[i].offset));
@@ -415,12 +431,106 @@ struct walk {
 
 static void walk_mapping(struct walk *w, yaml_node_t *map, const char *prefix);
 
+static const char *scalar(yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+/* append_output: a list of {match: {source, tags, rule}, extra_output, suggested_output}. */
+static void walk_appends(struct walk *w, yaml_node_t *v, const char *where)
+{
+	size_t n;
+
+	appends_free(w->c);
+	if (v->type == YAML_SCALAR_NODE && v->data.scalar.length == 0)
+		return;
+	if (v->type != YAML_SEQUENCE_NODE) {
+		log_error("%s: key 'append_output': expected a list", where);
+		w->errors++;
+		return;
+	}
+	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	w->c->appends = calloc(n + 1, sizeof(*w->c->appends));
+	if (!w->c->appends) {
+		log_error("%s: out of memory", where);
+		w->errors++;
+		return;
+	}
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *e = yaml_document_get_node(w->doc, *it);
+		struct output_append *a = &w->c->appends[w->c->n_appends++];
+
+		if (!e || e->type != YAML_MAPPING_NODE) {
+			log_error("%s: key 'append_output': each entry must be a mapping", where);
+			w->errors++;
+			return;
+		}
+		for (yaml_node_pair_t *pr = e->data.mapping.pairs.start;
+		     pr < e->data.mapping.pairs.top; pr++) {
+			const char *k = scalar(yaml_document_get_node(w->doc, pr->key));
+			yaml_node_t *val = yaml_document_get_node(w->doc, pr->value);
+			const char *sv = scalar(val);
+
+			if (k && !strcmp(k, "extra_output") && sv) {
+				free(a->extra_output);
+				a->extra_output = strdup(sv);
+			} else if (k && !strcmp(k, "suggested_output") && sv &&
+				   (!strcmp(sv, "true") || !strcmp(sv, "false"))) {
+				a->suggested = !strcmp(sv, "true");
+			} else if (k && !strcmp(k, "extra_fields")) {
+				log_warn("%s: append_output: extra_fields is not supported (ignored)",
+					 where);
+			} else if (k && !strcmp(k, "match") && val &&
+				   val->type == YAML_MAPPING_NODE) {
+				for (yaml_node_pair_t *mp = val->data.mapping.pairs.start;
+				     mp < val->data.mapping.pairs.top; mp++) {
+					const char *mk = scalar(yaml_document_get_node(w->doc, mp->key));
+					yaml_node_t *mv = yaml_document_get_node(w->doc, mp->value);
+					const char *ms = scalar(mv);
+
+					if (mk && !strcmp(mk, "source") && ms) {
+						free(a->source);
+						a->source = strdup(ms);
+					} else if (mk && !strcmp(mk, "rule") && ms) {
+						free(a->rule);
+						a->rule = strdup(ms);
+					} else if (mk && !strcmp(mk, "tags") && mv &&
+						   mv->type == YAML_SEQUENCE_NODE) {
+						for (yaml_node_item_t *t = mv->data.sequence.items.start;
+						     t < mv->data.sequence.items.top; t++) {
+							const char *tv =
+							    scalar(yaml_document_get_node(w->doc, *t));
+
+							if (tv)
+								strlist_add(&a->tags, tv);
+						}
+					} else {
+						log_error("%s: append_output: match: unknown or "
+							  "malformed key '%s'",
+							  where, mk ? mk : "?");
+						w->errors++;
+					}
+				}
+			} else {
+				log_error("%s: append_output: unknown or malformed key '%s'", where,
+					  k ? k : "?");
+				w->errors++;
+			}
+		}
+	}
+}
+
 static void walk_value(struct walk *w, const char *name, yaml_node_t *v, unsigned line)
 {
 	const struct key *k = key_find(name);
 	char where[PATH_MAX + 32];
 
 	snprintf(where, sizeof(where), "%s:%u", w->path, line);
+	if (!strcmp(name, "append_output")) {
+		walk_appends(w, v, where);
+		return;
+	}
 	if (!k) {
 		if (!key_is_prefix(name)) {
 			log_warn("%s: unknown key '%s' (ignored)", where, name);
@@ -544,6 +654,10 @@ int config_apply_override(struct config *c, const char *kv)
 	}
 	memcpy(name, kv, (size_t)(eq - kv));
 	name[eq - kv] = '\0';
+	if (!strcmp(name, "append_output")) {
+		log_error("option '-o %s': append_output is set in the configuration file", kv);
+		return -1;
+	}
 	k = key_find(name);
 	if (!k) {
 		log_error("option '-o %s': unknown key '%s'", kv, name);
@@ -645,4 +759,29 @@ void config_describe(const struct config *c)
 		}
 		}
 	}
+	printf("# entries {match: {source, tags, rule}, extra_output, suggested_output} whose text "
+	       "is appended to the matching rules' outputs\nappend_output: [");
+	for (size_t i = 0; i < c->n_appends; i++) {
+		const struct output_append *a = &c->appends[i];
+
+		printf("%s{", i ? ", " : "");
+		if (a->source || a->rule || a->tags.n) {
+			printf("match: {");
+			if (a->source)
+				printf("source: '%s'%s", a->source, a->rule || a->tags.n ? ", " : "");
+			if (a->rule)
+				printf("rule: '%s'%s", a->rule, a->tags.n ? ", " : "");
+			if (a->tags.n) {
+				printf("tags: [");
+				for (size_t j = 0; j < a->tags.n; j++)
+					printf("%s'%s'", j ? ", " : "", a->tags.v[j]);
+				printf("]");
+			}
+			printf("}, ");
+		}
+		if (a->extra_output)
+			printf("extra_output: '%s', ", a->extra_output);
+		printf("suggested_output: %s}", a->suggested ? "true" : "false");
+	}
+	printf("]\n");
 }

@@ -22,6 +22,16 @@ struct strlist {
 	size_t n;
 };
 
+/* One append_output entry (spec d.1): for every rule that matches (same source, tags a
+ * superset of tags, same name; each criterion only if given), extra_output and, with
+ * suggested, the suggested fields are appended to the rule's output. */
+struct output_append {
+	char *source, *rule; /* NULL: any */
+	struct strlist tags;
+	char *extra_output; /* NULL: none */
+	bool suggested;	    /* suggested_output */
+};
+
 struct config {
 	int log_level;		    /* log_level */
 	unsigned ringbuf_size_mb;   /* engine.ringbuf_size_mb */
@@ -41,6 +51,8 @@ struct config {
 	bool json_include_tags;	    /* json_include_tags_property */
 	bool time_iso;		    /* time_format_iso_8601 */
 	char *host_root;	    /* state.host_root: NULL or "" for / */
+	struct output_append *appends; /* append_output */
+	size_t n_appends;
 	/* containers (src/container.c, docs/containers.md) */
 	bool ctr_metadata;	       /* containers.metadata */
 	unsigned ctr_cache_size;       /* containers.cache_size */

@@ -278,9 +278,10 @@ static void log_load_msgs(const struct rules_loaded *r)
 
 /* The daemon's rules: every message logged; the good rules run even when some are bad
  * (each error names its file, line and column). NULL when nothing at all could be loaded. */
-static struct rules_loaded *load_for_daemon(const char *const *paths, size_t n)
+static struct rules_loaded *load_for_daemon(const char *const *paths, size_t n,
+					    const struct config *c)
 {
-	struct rules_loaded *r = rules_load(paths, n);
+	struct rules_loaded *r = rules_load_appended(paths, n, c->appends, c->n_appends);
 
 	if (!r) {
 		log_error("out of memory");
@@ -339,7 +340,7 @@ static int reload_config_and_rules(void *ctx, struct config **out_cfg, struct ru
 	paths = rc->n_rules_paths ? rc->rules_paths : (const char *const *)c->rules_files.v;
 	n = rc->n_rules_paths ? rc->n_rules_paths : c->rules_files.n;
 	if (n) {
-		r = rules_load(paths, n);
+		r = rules_load_appended(paths, n, c->appends, c->n_appends);
 		if (!r) {
 			log_error("out of memory");
 			goto fail;
@@ -585,7 +586,7 @@ int main(int argc, char **argv)
 		exit(2);
 
 	if (n_rules_paths) {
-		loaded = load_for_daemon(rules_paths, n_rules_paths);
+		loaded = load_for_daemon(rules_paths, n_rules_paths, &cfg);
 		if (!loaded)
 			exit(1);
 	} else {

@@ -9,8 +9,10 @@
 
 #include "cond_check.h"
 #include "compile.h"
+#include "config.h"
 #include "cond_parse.h"
 #include "rules_conf.h"
+#include "strbuf.h"
 
 /* More event types than this in a rule's set earns LOAD_NO_EVTTYPE (spec c.2). */
 #define BROAD_RULE_EVTTYPES 100
@@ -31,6 +33,8 @@ struct loader_ctx {
 	struct macro_ref *refs;	      /* every macro's references, macro after macro */
 	size_t n_refs, cap_refs;
 	size_t *ref_start; /* n_macros + 1: macro i's references are refs[ref_start[i] ...] */
+	const struct output_append *appends; /* append_output */
+	size_t n_appends;
 };
 
 /* Where something in a condition was written in the rules files. */
@@ -538,20 +542,73 @@ static void output_where(const struct rules_rule *r, size_t at, struct file_wher
 	appended_where(r->output, at, &r->output_pos, r->output_appends, r->n_output_appends, w);
 }
 
+/* The fields the container support flags "format suggested" (spec d.1), in order. */
+static const char suggested_output[] =
+    "container_id=%container.id container_name=%container.name "
+    "container_image_repository=%container.image.repository "
+    "container_image_tag=%container.image.tag k8s_pod_name=%k8s.pod.name "
+    "k8s_ns_name=%k8s.ns.name";
+
+static bool append_matches(const struct output_append *a, const struct rules_rule *r)
+{
+	if (a->source && strcmp(a->source, r->source ? r->source : "syscall"))
+		return false;
+	if (a->rule && strcmp(a->rule, r->name))
+		return false;
+	for (size_t i = 0; i < a->tags.n; i++) {
+		size_t k = 0;
+
+		while (k < r->n_tags && strcmp(r->tags[k], a->tags.v[i]))
+			k++;
+		if (k == r->n_tags)
+			return false;
+	}
+	return true;
+}
+
+/* r's output with the configured append_output texts that match it (each after a space,
+ * in configuration order). NULL when out of memory. */
+static char *output_text(const struct loader_ctx *lc, const struct rules_rule *r)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	sb_adds(&sb, r->output ? r->output : "");
+	for (size_t i = 0; i < lc->n_appends; i++) {
+		const struct output_append *a = &lc->appends[i];
+
+		if (!append_matches(a, r))
+			continue;
+		if (a->extra_output && *a->extra_output) {
+			sb_adds(&sb, " ");
+			sb_adds(&sb, a->extra_output);
+		}
+		if (a->suggested) {
+			sb_adds(&sb, " ");
+			sb_adds(&sb, suggested_output);
+		}
+	}
+	return sb.buf ? sb.buf : strdup("");
+}
+
 /* Compiles r's output; reports why not (or skips the rule: skip-if-unknown-filter). */
 static struct outfmt *load_output(struct loader_ctx *lc, struct rules_loaded *out,
 				  const struct rules_rule *r)
 {
-	const char *text = r->output ? r->output : "";
+	char *text = output_text(lc, r);
+	size_t own = r->output ? strlen(r->output) : 0;
 	struct file_where w;
 	struct outfmt *fmt;
 	char cerr[256];
 	size_t at = 0;
 
+	if (!text)
+		return NULL;
 	fmt = outfmt_compile(text, strlen(text), cerr, sizeof(cerr), &at);
+	free(text);
 	if (fmt)
 		return fmt;
-	output_where(r, r->output && at <= strlen(text) ? at : 0, &w);
+	/* An error in an appended text is shown at the start of the rule's output. */
+	output_where(r, r->output && at <= own ? at : 0, &w);
 	if (strncmp(cerr, "unknown field", 13) == 0 && r->skip_if_unknown_filter) {
 		load_msg_add(&lc->c->msgs, LOAD_UNKNOWN_FILTER, w.file, w.line, w.col,
 			     RULES_ITEM_RULE, r->name, "%s in output (rule skipped)", cerr);
@@ -655,8 +712,14 @@ static void load_rule(struct loader_ctx *lc, struct rules_loaded *out, const str
 
 struct rules_loaded *rules_load(const char *const *paths, size_t n)
 {
+	return rules_load_appended(paths, n, NULL, 0);
+}
+
+struct rules_loaded *rules_load_appended(const char *const *paths, size_t n,
+					 const struct output_append *appends, size_t n_appends)
+{
 	struct rules_loaded *out = calloc(1, sizeof(*out));
-	struct loader_ctx lc = {0};
+	struct loader_ctx lc = {.appends = appends, .n_appends = n_appends};
 	struct rules_collection *c;
 
 	if (!out)

@@ -47,6 +47,11 @@ extern const size_t saker_default_rules_len;
  * rules_loaded_free) even when there were errors: see coll->msgs.n_errors. NULL only when out
  * of memory. */
 struct rules_loaded *rules_load(const char *const *paths, size_t n);
+/* The same, with the configuration's append_output entries applied to the rules' outputs
+ * (config.h, spec d.1). */
+struct output_append;
+struct rules_loaded *rules_load_appended(const char *const *paths, size_t n,
+					 const struct output_append *appends, size_t n_appends);
 
 void rules_loaded_free(struct rules_loaded *r);
 

@@ -175,6 +175,49 @@ TEST(overrides)
 	config_free(&c);
 }
 
+TEST(append_output)
+{
+	struct config c;
+	const char *f;
+
+	config_defaults(&c);
+	CHECK_EQ_INT(c.n_appends, 0); /* built-in default: none */
+	f = yaml_file("append_output:\n"
+		      "  - suggested_output: true\n"
+		      "  - match: {source: syscall, tags: [container, shell], rule: R}\n"
+		      "    extra_output: 'x=%proc.name'\n");
+	CHECK_EQ_INT(config_load_file(&c, f), 0);
+	unlink(f);
+	CHECK_EQ_INT(c.n_appends, 2);
+	if (c.n_appends == 2) {
+		CHECK(c.appends[0].suggested && !c.appends[0].extra_output);
+		CHECK_EQ_STR(c.appends[1].source, "syscall");
+		CHECK_EQ_STR(c.appends[1].rule, "R");
+		CHECK_EQ_INT(c.appends[1].tags.n, 2);
+		CHECK_EQ_STR(c.appends[1].extra_output, "x=%proc.name");
+		CHECK(!c.appends[1].suggested);
+	}
+	/* a second file replaces the list */
+	f = yaml_file("append_output: []\n");
+	CHECK_EQ_INT(config_load_file(&c, f), 0);
+	unlink(f);
+	CHECK_EQ_INT(c.n_appends, 0);
+	f = yaml_file("append_output: {suggested_output: true}\n");
+	CHECK_EQ_INT(config_load_file(&c, f), -1);
+	unlink(f);
+	f = yaml_file("append_output:\n  - suggested_output: maybe\n");
+	CHECK_EQ_INT(config_load_file(&c, f), -1);
+	unlink(f);
+	f = yaml_file("append_output:\n  - match: {nope: 1}\n");
+	CHECK_EQ_INT(config_load_file(&c, f), -1);
+	unlink(f);
+	f = yaml_file("append_output:\n  - [1]\n");
+	CHECK_EQ_INT(config_load_file(&c, f), -1);
+	unlink(f);
+	CHECK_EQ_INT(config_apply_override(&c, "append_output=x"), -1);
+	config_free(&c);
+}
+
 TEST(shipped_config_loads)
 {
 	struct config c;
@@ -202,6 +245,7 @@ int main(void)
 	RUN(unknown_keys_are_not_errors);
 	RUN(bad_values_are_errors);
 	RUN(overrides);
+	RUN(append_output);
 	RUN(shipped_config_loads);
 	return tap_done();
 }
