@@ -395,7 +395,7 @@ TEST(host_source)
 	CHECK_EQ_STR(m.type, "containerd");
 	CHECK_EQ_STR(m.name, "web");
 	CHECK_EQ_STR(m.pod_ns, "shop");
-	ctr_meta_init(&m);
+	ctr_meta_clear(&m);
 	/* Docker */
 	put("/var/lib/docker/containers/" ID2 "/config.v2.json",
 	    "{\"Name\":\"/db\",\"Config\":{\"Image\":\"postgres:16\"}}");
