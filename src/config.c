@@ -436,6 +436,38 @@ static const char *scalar(yaml_node_t *n)
 	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
+/* An append_output entry's match: {source, tags, rule}. */
+static void walk_append_match(struct walk *w, yaml_node_t *m, struct output_append *a,
+			      const char *where)
+{
+	for (yaml_node_pair_t *pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top;
+	     pr++) {
+		const char *k = scalar(yaml_document_get_node(w->doc, pr->key));
+		yaml_node_t *v = yaml_document_get_node(w->doc, pr->value);
+		const char *sv = scalar(v);
+
+		if (k && !strcmp(k, "source") && sv) {
+			free(a->source);
+			a->source = strdup(sv);
+		} else if (k && !strcmp(k, "rule") && sv) {
+			free(a->rule);
+			a->rule = strdup(sv);
+		} else if (k && !strcmp(k, "tags") && v && v->type == YAML_SEQUENCE_NODE) {
+			for (yaml_node_item_t *t = v->data.sequence.items.start;
+			     t < v->data.sequence.items.top; t++) {
+				const char *tag = scalar(yaml_document_get_node(w->doc, *t));
+
+				if (tag)
+					strlist_add(&a->tags, tag);
+			}
+		} else {
+			log_error("%s: append_output: match: unknown or malformed key '%s'", where,
+				  k ? k : "?");
+			w->errors++;
+		}
+	}
+}
+
 /* append_output: a list of {match: {source, tags, rule}, extra_output, suggested_output}. */
 static void walk_appends(struct walk *w, yaml_node_t *v, const char *where)
 {
@@ -479,39 +511,12 @@ static void walk_appends(struct walk *w, yaml_node_t *v, const char *where)
 				   (!strcmp(sv, "true") || !strcmp(sv, "false"))) {
 				a->suggested = !strcmp(sv, "true");
 			} else if (k && !strcmp(k, "extra_fields")) {
-				log_warn("%s: append_output: extra_fields is not supported (ignored)",
+				log_warn("%s: append_output: extra_fields is not supported "
+					 "(ignored)",
 					 where);
 			} else if (k && !strcmp(k, "match") && val &&
 				   val->type == YAML_MAPPING_NODE) {
-				for (yaml_node_pair_t *mp = val->data.mapping.pairs.start;
-				     mp < val->data.mapping.pairs.top; mp++) {
-					const char *mk = scalar(yaml_document_get_node(w->doc, mp->key));
-					yaml_node_t *mv = yaml_document_get_node(w->doc, mp->value);
-					const char *ms = scalar(mv);
-
-					if (mk && !strcmp(mk, "source") && ms) {
-						free(a->source);
-						a->source = strdup(ms);
-					} else if (mk && !strcmp(mk, "rule") && ms) {
-						free(a->rule);
-						a->rule = strdup(ms);
-					} else if (mk && !strcmp(mk, "tags") && mv &&
-						   mv->type == YAML_SEQUENCE_NODE) {
-						for (yaml_node_item_t *t = mv->data.sequence.items.start;
-						     t < mv->data.sequence.items.top; t++) {
-							const char *tv =
-							    scalar(yaml_document_get_node(w->doc, *t));
-
-							if (tv)
-								strlist_add(&a->tags, tv);
-						}
-					} else {
-						log_error("%s: append_output: match: unknown or "
-							  "malformed key '%s'",
-							  where, mk ? mk : "?");
-						w->errors++;
-					}
-				}
+				walk_append_match(w, val, a, where);
 			} else {
 				log_error("%s: append_output: unknown or malformed key '%s'", where,
 					  k ? k : "?");
@@ -768,7 +773,8 @@ void config_describe(const struct config *c)
 		if (a->source || a->rule || a->tags.n) {
 			printf("match: {");
 			if (a->source)
-				printf("source: '%s'%s", a->source, a->rule || a->tags.n ? ", " : "");
+				printf("source: '%s'%s", a->source,
+				       a->rule || a->tags.n ? ", " : "");
 			if (a->rule)
 				printf("rule: '%s'%s", a->rule, a->tags.n ? ", " : "");
 			if (a->tags.n) {

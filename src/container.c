@@ -292,8 +292,10 @@ static void oci_process_linux(struct ctr_meta *m, const cJSON *root)
 	const cJSON *ns = cJSON_GetObjectItemCaseSensitive(lin, "namespaces");
 
 	if (m->privileged < 0 && cJSON_IsObject(process) && cJSON_IsObject(lin)) {
-		bool sysadmin = cJSON_IsArray(bounding) && array_has_string(bounding, "CAP_SYS_ADMIN");
-		bool unmasked = !masked || (cJSON_IsArray(masked) && cJSON_GetArraySize(masked) == 0);
+		bool sysadmin =
+		    cJSON_IsArray(bounding) && array_has_string(bounding, "CAP_SYS_ADMIN");
+		bool unmasked =
+		    !masked || (cJSON_IsArray(masked) && cJSON_GetArraySize(masked) == 0);
 
 		m->privileged = sysadmin && unmasked;
 	}
@@ -402,8 +404,7 @@ int ctr_parse_runc_state(const char *text, size_t len, struct ctr_meta *m, char 
 	return 0;
 }
 
-int ctr_parse_storage_containers(const char *text, size_t len, const char *id,
-				 struct ctr_meta *m)
+int ctr_parse_storage_containers(const char *text, size_t len, const char *id, struct ctr_meta *m)
 {
 	cJSON *root = text ? cJSON_ParseWithLength(text, len) : NULL;
 	const cJSON *e;
@@ -467,7 +468,12 @@ struct ctr_host_source {
 	char **dirs[4]; /* docker, containerd, storage, runc: NULL-terminated */
 };
 
-enum { SRC_DOCKER, SRC_CONTAINERD, SRC_STORAGE, SRC_RUNC };
+enum {
+	SRC_DOCKER,
+	SRC_CONTAINERD,
+	SRC_STORAGE,
+	SRC_RUNC
+};
 
 static char **copy_list(const char *const *l)
 {
@@ -611,8 +617,7 @@ static int try_containerd(struct ctr_host_source *h, const char *dir, const char
  * annotations; podman keeps it under the graph root /var/lib/containers/storage, CRI-O
  * under the run root /run/containers/storage), and overlay-containers/containers.json
  * (names and image names, in the graph root). Every storage dir is looked at. */
-static int try_storage(struct ctr_host_source *h, const struct ctr_cgroup *cg,
-		       struct ctr_meta *m)
+static int try_storage(struct ctr_host_source *h, const struct ctr_cgroup *cg, struct ctr_meta *m)
 {
 	char path[4096], *t;
 	size_t len = 0;
@@ -642,8 +647,8 @@ static int try_storage(struct ctr_host_source *h, const struct ctr_cgroup *cg,
 /* runc's own state (runc run/create without a higher-level runtime): <root>/<name>/
  * state.json, where the name is the id, or ends with it (the id checked against the
  * state's cgroup path); the bundle's config.json for the rest. */
-static int runc_entry(struct ctr_host_source *h, const char *dir, const char *name,
-		      const char *id, struct ctr_meta *m)
+static int runc_entry(struct ctr_host_source *h, const char *dir, const char *name, const char *id,
+		      struct ctr_meta *m)
 {
 	char path[4096], *bundle = NULL, *cgroup = NULL;
 	struct ctr_cgroup cg;
@@ -657,8 +662,7 @@ static int runc_entry(struct ctr_host_source *h, const char *dir, const char *na
 		return -1;
 	ctr_meta_init(&tmp);
 	if (ctr_parse_runc_state(t, len, &tmp, &bundle, &cgroup) == 0 &&
-	    (!strcmp(name, id) ||
-	     (container_from_cgroup(cgroup, &cg) && !strcmp(cg.id, id)))) {
+	    (!strcmp(name, id) || (container_from_cgroup(cgroup, &cg) && !strcmp(cg.id, id)))) {
 		/* Copy what the state had (first found wins), then the bundle's config. */
 		set_first(&m->name, tmp.name);
 		set_first(&m->image, tmp.image);
@@ -681,8 +685,7 @@ static int runc_entry(struct ctr_host_source *h, const char *dir, const char *na
 	return r;
 }
 
-static int try_runc(struct ctr_host_source *h, const char *dir, const char *id,
-		    struct ctr_meta *m)
+static int try_runc(struct ctr_host_source *h, const char *dir, const char *id, struct ctr_meta *m)
 {
 	char path[4096];
 	struct dirent *de;

@@ -77,8 +77,7 @@ int ctr_parse_runc_state(const char *text, size_t len, struct ctr_meta *m, char 
 			 char **cgroup);
 /* containers/storage's overlay-containers/containers.json (podman, CRI-O): the entry of
  * container id: its first name and the image name in its metadata. */
-int ctr_parse_storage_containers(const char *text, size_t len, const char *id,
-				 struct ctr_meta *m);
+int ctr_parse_storage_containers(const char *text, size_t len, const char *id, struct ctr_meta *m);
 /* Splits an image reference into repository, tag and digest (each malloc'd or NULL). */
 void ctr_image_split(const char *image, char **repo, char **tag, char **digest);
 
@@ -93,10 +92,11 @@ struct ctr_source {
  * root ("" or NULL for /). */
 struct ctr_dirs {
 	const char *root;
-	const char *const *docker;     /* /var/lib/docker: containers/<id>/config.v2.json */
-	const char *const *containerd; /* /run/containerd: io.containerd.runtime.v2.task/<ns>/<id> */
-	const char *const *storage;    /* /run/containers/storage: overlay-containers/<id>/userdata */
-	const char *const *runc;       /* /run/runc: <name>/state.json */
+	const char *const *docker; /* /var/lib/docker: containers/<id>/config.v2.json */
+	const char *const
+	    *containerd;	    /* /run/containerd: io.containerd.runtime.v2.task/<ns>/<id> */
+	const char *const *storage; /* /run/containers/storage: overlay-containers/<id>/userdata */
+	const char *const *runc;    /* /run/runc: <name>/state.json */
 };
 
 /* The host's runtime state files as a source. The returned object copies dirs; free it
@@ -120,10 +120,10 @@ struct ctr_info {
 
 struct ctr_cache_stats {
 	uint64_t entries;
-	uint64_t lookups;     /* metadata lookups (one per container added) */
-	uint64_t found;	      /* ... that found the container */
-	uint64_t removed;     /* entries dropped because no process was in the container */
-	uint64_t evicted;     /* entries dropped because the cache was full */
+	uint64_t lookups; /* metadata lookups (one per container added) */
+	uint64_t found;	  /* ... that found the container */
+	uint64_t removed; /* entries dropped because no process was in the container */
+	uint64_t evicted; /* entries dropped because the cache was full */
 	uint64_t sweeps;
 };
 

@@ -90,9 +90,13 @@ static int containers_setup(struct daemon *d, const struct config *c)
 			for (size_t k = 0; k < l[i]->n; k++)
 				v[i][k] = l[i]->v[k];
 		}
-		d->ctr_src = container_host_source_new(&(struct ctr_dirs){
-		    .root = c->host_root, .docker = v[0], .containerd = v[1], .storage = v[2],
-		    .runc = v[3]});
+		struct ctr_dirs dirs = {.root = c->host_root,
+					.docker = v[0],
+					.containerd = v[1],
+					.storage = v[2],
+					.runc = v[3]};
+
+		d->ctr_src = container_host_source_new(&dirs);
 		if (!d->ctr_src)
 			goto out;
 		src.lookup = container_host_lookup;
@@ -215,7 +219,8 @@ static void report_counters(struct daemon *d, const char *when)
 		 (unsigned long long)ss->fd_unknown, (unsigned long long)ss->fds_dropped,
 		 (unsigned long long)d->alerts);
 	{
-		const struct ctr_cache_stats *cs = container_cache_stats(state_containers(d->state));
+		const struct ctr_cache_stats *cs =
+		    container_cache_stats(state_containers(d->state));
 
 		log_info("%s: containers: cached=%llu lookups=%llu found=%llu removed=%llu "
 			 "evicted=%llu cgroup_by_id=%llu cgroup_unknown=%llu",

@@ -431,8 +431,7 @@ static void render_state(struct strbuf *out, struct state *st)
 	one_u64(out, "saker_container_lookups_found_total", "counter",
 		"Container lookups that found the container's metadata", cs->found);
 	one_u64(out, "saker_container_removals_total", "counter",
-		"Cached containers dropped because none of their processes was left",
-		cs->removed);
+		"Cached containers dropped because none of their processes was left", cs->removed);
 	one_u64(out, "saker_container_evictions_total", "counter",
 		"Cached containers evicted because the cache was full", cs->evicted);
 	one_u64(out, "saker_cgroup_unknown_total", "counter",

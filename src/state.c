@@ -49,10 +49,10 @@ struct state {
 		uint64_t id;
 		char *path;
 	} cg[CG_CACHE];
-	int cg_mnt_fd;	  /* the cgroup v2 mount, for cgroup ids -> paths; -1 none */
+	int cg_mnt_fd;	   /* the cgroup v2 mount, for cgroup ids -> paths; -1 none */
 	char *cg_mnt_path; /* where it is mounted */
 	struct ctr_cache *ctrs;
-	bool ctr_sweep_due;	  /* a container's process ended since the last sweep */
+	bool ctr_sweep_due;	 /* a container's process ended since the last sweep */
 	uint64_t ctr_last_sweep; /* state_housekeeping's clock */
 	struct state_stats st;
 };

@@ -9,11 +9,11 @@
 #include "container.h"
 #include "testlib.h"
 
-#define ID "4f2a9c1d7e3b5a6c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e"
-#define ID2 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-#define ID3 "3333333333333333333333333333333333333333333333333333333333333333"
-#define ID4 "4444444444444444444444444444444444444444444444444444444444444444"
-#define UID "6b0a3c5e-1f2d-4e8a-9b7c-0d1e2f3a4b5c"
+#define ID   "4f2a9c1d7e3b5a6c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e"
+#define ID2  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define ID3  "3333333333333333333333333333333333333333333333333333333333333333"
+#define ID4  "4444444444444444444444444444444444444444444444444444444444444444"
+#define UID  "6b0a3c5e-1f2d-4e8a-9b7c-0d1e2f3a4b5c"
 #define UIDS "6b0a3c5e_1f2d_4e8a_9b7c_0d1e2f3a4b5c"
 
 static void expect(const char *path, enum ctr_layout layout, const char *id)
@@ -297,11 +297,10 @@ TEST(docker_config)
 
 TEST(runc_state)
 {
-	static const char t[] =
-	    "{\"id\":\"saker-test-" ID "\",\"init_process_pid\":12,\"config\":{"
-	    "\"labels\":[\"io.kubernetes.cri.container-name=web\","
-	    "\"io.kubernetes.cri.sandbox-namespace=a=b\",\"noequals\",7,"
-	    "\"bundle=/tmp/b\"],\"cgroups\":{\"path\":\"/docker/" ID "\"}}}";
+	static const char t[] = "{\"id\":\"saker-test-" ID "\",\"init_process_pid\":12,\"config\":{"
+				"\"labels\":[\"io.kubernetes.cri.container-name=web\","
+				"\"io.kubernetes.cri.sandbox-namespace=a=b\",\"noequals\",7,"
+				"\"bundle=/tmp/b\"],\"cgroups\":{\"path\":\"/docker/" ID "\"}}}";
 	struct ctr_meta m;
 	char *bundle, *cgroup;
 
@@ -367,9 +366,12 @@ static int lookup(const char *path, struct ctr_meta *m)
 	static const char *const storage[] = {"/run/containers/storage",
 					      "/var/lib/containers/storage", NULL};
 	static const char *const runc[] = {"/run/runc", NULL};
-	struct ctr_host_source *h = container_host_source_new(&(struct ctr_dirs){
-	    .root = root, .docker = docker, .containerd = containerd, .storage = storage,
-	    .runc = runc});
+	struct ctr_host_source *h =
+	    container_host_source_new(&(struct ctr_dirs){.root = root,
+							 .docker = docker,
+							 .containerd = containerd,
+							 .storage = storage,
+							 .runc = runc});
 	struct ctr_cgroup cg;
 	int r = -1;
 
@@ -443,10 +445,11 @@ TEST(host_source)
 	CHECK_EQ_STR(m.image, "localhost/x:2");
 	ctr_meta_clear(&m);
 	/* nothing anywhere: missing, never a guess */
-	CHECK_EQ_INT(lookup("/system.slice/cri-containerd-"
-			    "1111111111111111111111111111111111111111111111111111111111111111.scope",
-			    &m),
-		     -1);
+	CHECK_EQ_INT(
+	    lookup("/system.slice/cri-containerd-"
+		   "1111111111111111111111111111111111111111111111111111111111111111.scope",
+		   &m),
+	    -1);
 	CHECK(!m.name && !m.image && !m.type);
 	ctr_meta_clear(&m);
 	{
