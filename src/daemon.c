@@ -223,10 +223,11 @@ static void report_counters(struct daemon *d, const char *when)
 		    container_cache_stats(state_containers(d->state));
 
 		log_info("%s: containers: cached=%llu lookups=%llu found=%llu removed=%llu "
-			 "evicted=%llu cgroup_by_id=%llu cgroup_unknown=%llu",
+			 "evicted=%llu cgroup_mkdirs=%llu cgroup_by_id=%llu cgroup_unknown=%llu",
 			 when, (unsigned long long)cs->entries, (unsigned long long)cs->lookups,
 			 (unsigned long long)cs->found, (unsigned long long)cs->removed,
-			 (unsigned long long)cs->evicted, (unsigned long long)ss->cgroup_by_id,
+			 (unsigned long long)cs->evicted, (unsigned long long)ss->cgroup_mkdirs,
+			 (unsigned long long)ss->cgroup_by_id,
 			 (unsigned long long)ss->cgroup_unknown);
 	}
 	if (d->outs)

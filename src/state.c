@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "container.h"
@@ -732,6 +733,32 @@ static void exec_path(struct state *st, struct proc *p, const char *fn, size_t l
 	path_resolve(out, p->cwd, fn, len);
 }
 
+static unsigned cg_slot(uint64_t id)
+{
+	return (unsigned)((id * 0x9e3779b97f4a7c15ull) >> 56) & (CG_CACHE - 1);
+}
+
+/* A directory made in the cgroup v2 mount is a new cgroup: its inode number is the cgroup
+ * id the exec records of its processes will carry. Read now, while it exists, so that a
+ * container whose processes and cgroup are gone before their exec is read still has its
+ * path (a runtime makes the cgroup tens of milliseconds before the container's exec). */
+static void cgroup_created(struct state *st, const char *abs)
+{
+	size_t mlen = st->cg_mnt_path ? strlen(st->cg_mnt_path) : 0;
+	struct stat sb;
+	unsigned slot;
+
+	if (!mlen || strncmp(abs, st->cg_mnt_path, mlen) || abs[mlen] != '/' ||
+	    fstatat(st->cg_mnt_fd, abs + mlen + 1, &sb, AT_SYMLINK_NOFOLLOW) ||
+	    !S_ISDIR(sb.st_mode))
+		return;
+	slot = cg_slot(sb.st_ino);
+	free(st->cg[slot].path);
+	st->cg[slot].path = strdup(abs + mlen);
+	st->cg[slot].id = st->cg[slot].path ? sb.st_ino : 0;
+	st->st.cgroup_mkdirs++;
+}
+
 /* The cgroup path after an exec: the one inherited at fork, unless the exec record's
  * cgroup id says the process has moved since (a runtime moves its child into the
  * container's cgroup before exec): then the path of that id, from the cache, else from
@@ -740,7 +767,7 @@ static void exec_path(struct state *st, struct proc *p, const char *fn, size_t l
  * is missing), not the old one. */
 static void exec_cgroup(struct state *st, struct proc *p, uint64_t id)
 {
-	unsigned slot = (unsigned)((id * 0x9e3779b97f4a7c15ull) >> 56) & (CG_CACHE - 1);
+	unsigned slot = cg_slot(id);
 	char *path;
 
 	if (!id || (id == p->cgroup_id && p->cgroup))
@@ -1539,6 +1566,11 @@ static void apply_syscall(struct state *st, const struct event *ev, struct evctx
 	case NR_fchdir:
 		if (ev->ret == 0 && cx->fd && cx->fd->name[0] == '/')
 			proc_set_str(&p->cwd, cx->fd->name, strlen(cx->fd->name));
+		break;
+	case NR_mkdir:
+	case NR_mkdirat:
+		if (ev->ret == 0 && cx->path_abs[0])
+			cgroup_created(st, cx->path_abs[0]);
 		break;
 	case NR_setuid:
 	case NR_setreuid:

@@ -94,6 +94,7 @@ struct state_stats {
 	uint64_t bad_blob;    /* blobs of the wrong size for their syscall */
 	uint64_t cgroup_by_id;	 /* cgroup paths found by opening the exec record's cgroup id */
 	uint64_t cgroup_unknown; /* execs into a cgroup whose path nothing knew any more */
+	uint64_t cgroup_mkdirs;	 /* cgroups seen made (mkdir in the cgroup v2 mount) */
 };
 
 /* max_procs bounds processes and threads (proc_table_new). NULL when out of memory. */

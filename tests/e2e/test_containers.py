@@ -518,16 +518,15 @@ def case_burst(c, s, runc, state):
     c.note("containers with a burst alert: %d of %d; kernel drops %d, cgroups gone before "
            "read %d" % (n, BURST, drops, unknown))
     # Each container is accounted for: its alert, or an exec whose cgroup was gone, or a
-    # drop. The unknowns are a minority whose size depends on the machine's load (the exec
-    # of `sh -c :` and its cgroup live for a few milliseconds): measured, not asserted
-    # beyond half.
+    # drop. The unknowns are a small minority (the cgroup's mkdir is seen; without that the
+    # exec of `sh -c :` and its cgroup live for a few milliseconds).
     if n + unknown + drops < BURST:
         seen = set(fields_of(a).get("container.full_id") for a in s.alerts()
                    if a.get("rule") == "saker-test burst")
         lost = [hexid(3, i) for i in range(BURST) if hexid(3, i) not in seen]
         c.fail("%d alerts + %d unknown cgroups + %d drops < %d; no alert for %s" % (
             n, unknown, drops, BURST, lost[:5]))
-    c.ok(n >= BURST * 0.5, "only %d of %d containers raised their alert" % (n, BURST))
+    c.ok(n >= BURST * 0.9, "only %d of %d containers raised their alert" % (n, BURST))
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         m = s.metrics()
