@@ -630,7 +630,9 @@ static int try_storage(struct ctr_host_source *h, const struct ctr_cgroup *cg, s
 	}
 	if (r)
 		return -1;
-	for (char **dir = h->dirs[SRC_STORAGE]; *dir; dir++) {
+	/* The list of every container is large on a busy node: read only when needed (CRI-O's
+	 * annotations name the container and its image; podman's do not). */
+	for (char **dir = h->dirs[SRC_STORAGE]; *dir && !(m->name && m->image); dir++) {
 		snprintf(path, sizeof(path), "%s%s/overlay-containers/containers.json", h->root,
 			 *dir);
 		if ((t = read_text_max(path, &len, CTR_LIST_MAX))) {
