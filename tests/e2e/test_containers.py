@@ -24,7 +24,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from saker_harness import Tap, parse_counters, sensor_from_argv, skip_all  # noqa: E402
+from saker_harness import SkipCase, Tap, parse_counters, sensor_from_argv, skip_all  # noqa: E402
 
 RULES = """
 - rule: saker-test shell in container
@@ -55,6 +55,9 @@ RULES = """
 """
 
 POD_UID = "5a4e7e57-0000-4000-8000-00000000c0de"
+SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+STABLE_RULES = os.environ.get("SAKER_FALCO_RULES") or os.path.normpath(
+    os.path.join(SRC, "..", "shared", "corpus", "falco-rules", "falco_rules.yaml"))
 BURST = int(os.environ.get("SAKER_CONTAINERS_BURST", "1000"))
 
 
@@ -111,6 +114,7 @@ class Runc:
         os.symlink("busybox", os.path.join(self.rootfs, "bin", "sh"))
         os.symlink("busybox", os.path.join(self.rootfs, "bin", "true"))
         os.symlink("busybox", os.path.join(self.rootfs, "bin", "apk"))
+        os.symlink("busybox", os.path.join(self.rootfs, "bin", "nc"))
         spec_dir = os.path.join(work, "spec")
         os.makedirs(spec_dir)
         subprocess.run(["runc", "spec"], cwd=spec_dir, check=True)
@@ -249,7 +253,9 @@ class Sensor:
         self.config = os.path.join(work, "saker.yaml")
         with open(self.config, "w") as f:
             f.write("append_output:\n  - suggested_output: true\n")
-        args = [exe, "-U", "-M", "600", "-c", self.config, "-r", "@default", "-r", self.rules,
+        stable = ["-r", STABLE_RULES] if os.path.exists(STABLE_RULES) else []
+        args = [exe, "-U", "-M", "600", "-c", self.config, "-r", "@default"] + stable + [
+                "-r", self.rules,
                 "-o", "json_output=true",
                 "-o", "webserver.listen_port=0", "-o", "rule_matching=all"] + list(extra)
         with open(self.out_path, "wb") as o, open(self.err_path, "wb") as e:
@@ -383,6 +389,22 @@ def case_default_rule(c, s, runc):
                         "container.image.repository": "registry.example:5000/team/app",
                         "container.image.tag": "v2", "k8s.pod.name": "app-0",
                         "k8s.ns.name": "ci"})
+
+
+def case_stable_rule(c, s, runc):
+    """The community stable ruleset's container rules fire now that container.id is real:
+    netcat with -e in a container (the container's network namespace has no route, so
+    the connection fails at once)."""
+    if not os.path.exists(STABLE_RULES):
+        raise SkipCase("%s not found (set SAKER_FALCO_RULES)" % STABLE_RULES)
+    cid = hexid(1, 4)
+    runc.run_detached("saker-test-" + cid,
+                      ["/bin/sh", "-c", "/bin/nc -e /bin/true 127.0.0.1 9; /bin/busybox sleep 2"],
+                      "/docker/" + cid, {"io.kubernetes.cri.container-name": "netcat"})
+    a = s.wait_alert(lambda a: a.get("rule") == "Netcat Remote Code Execution in Container" and
+                     fields_of(a).get("container.id") == cid[:12])
+    check_fields(c, a, {"container.id": cid[:12], "container.name": "netcat",
+                        "proc.name": "nc"})
 
 
 def case_runtime_quiet(c, s):
@@ -584,6 +606,7 @@ def main():
         tap.case("runc, Docker cgroup path, CRI annotations", case_runc_docker, s, runc)
         tap.case("runc, kubepods cgroup path, no annotations", case_runc_kubepods, s, runc)
         tap.case("default ruleset: package manager in a container", case_default_rule, s, runc)
+        tap.case("stable ruleset: netcat -e in a container", case_stable_rule, s, runc)
         tap.case("default ruleset: quiet about runc's own setup", case_runtime_quiet, s)
         tap.case("containerd k8s.io task, CRI annotations", case_containerd, s, cd, image)
         tap.case("podman, privileged", case_podman, s, work)
