@@ -6,8 +6,8 @@
 #include "syscalls.h"
 
 /* What state.c applies: process lifecycle and credentials, every call that creates,
- * duplicates, closes or describes an fd, the cwd, and new cgroups (mkdir). The datagram
- * calls are here because they name the peer of an unconnected socket (fd.name, fd.sip). */
+ * duplicates, closes or describes an fd, and the cwd. The datagram calls are here because
+ * they name the peer of an unconnected socket (fd.name, fd.sip). */
 static const char *const state_set[] = {
     "fork",	     "vfork",	      "clone",	       "clone3",	"execve",
     "execveat",	     "setuid",	      "setreuid",      "setresuid",	"setgid",
@@ -21,9 +21,11 @@ static const char *const state_set[] = {
     "signalfd4",     "epoll_create",  "epoll_create1", "inotify_init",	"inotify_init1",
     "timerfd_create", "userfaultfd",  "io_uring_setup", "bpf",		"pidfd_open",
     "pidfd_getfd",   "memfd_create",  "perf_event_open", "fanotify_init",
-    /* a new cgroup's id, while it exists (docs/containers.md) */
-    "mkdir", "mkdirat",
 };
+
+/* A directory made in the cgroup v2 mount is a new cgroup, whose id is read while it
+ * exists (docs/containers.md). */
+static const char *const cgroup_set[] = {"mkdir", "mkdirat"};
 
 bool syscall_in_state_set(unsigned id)
 {
@@ -33,6 +35,9 @@ bool syscall_in_state_set(unsigned id)
 		return false;
 	for (size_t i = 0; i < sizeof(state_set) / sizeof(state_set[0]); i++)
 		if (!strcmp(state_set[i], name))
+			return true;
+	for (size_t i = 0; i < sizeof(cgroup_set) / sizeof(cgroup_set[0]); i++)
+		if (!strcmp(cgroup_set[i], name))
 			return true;
 	return false;
 }

@@ -337,6 +337,54 @@ TEST(storage_containers)
 	ctr_meta_clear(&m);
 }
 
+/* Mutated and cut runtime files through every parser: no crash, no leak (under ASan). */
+TEST(parsers_hostile)
+{
+	static const char *const seeds[] = {
+	    cri_config,
+	    "{\"id\":\"x\",\"config\":{\"labels\":[\"bundle=/b\",\"a=b\"],"
+	    "\"cgroups\":{\"path\":\"/docker/" ID "\"}}}",
+	    "{\"Name\":\"/w\",\"Image\":\"sha\",\"Config\":{\"Image\":\"i:1\",\"Labels\":"
+	    "{\"io.kubernetes.pod.name\":\"p\"}}}",
+	    "[{\"id\":\"" ID "\",\"names\":[\"n\"],\"metadata\":\"{\\\"image-name\\\":"
+	    "\\\"r:t\\\"}\"}]",
+	};
+	unsigned seed = 12345;
+	char buf[4096];
+
+	for (int round = 0; round < 20000; round++) {
+		const char *src = seeds[round % 4];
+		size_t len = strlen(src), cut;
+		struct ctr_meta m;
+		char *bundle, *cgroup, *r, *t, *d;
+
+		if (len > sizeof(buf))
+			len = sizeof(buf);
+		memcpy(buf, src, len);
+		for (int k = 0; k < 1 + round % 5; k++) {
+			seed = seed * 1103515245u + 12345u;
+			buf[(seed >> 8) % len] = (char)(seed >> 20);
+		}
+		seed = seed * 1103515245u + 12345u;
+		cut = round % 3 ? len : (seed >> 8) % (len + 1);
+		ctr_meta_init(&m);
+		ctr_parse_oci_config(buf, cut, &m);
+		ctr_parse_docker_config(buf, cut, &m);
+		ctr_parse_docker_hostconfig(buf, cut, &m);
+		ctr_parse_storage_containers(buf, cut, ID, &m);
+		if (ctr_parse_runc_state(buf, cut, &m, &bundle, &cgroup) == 0) {
+			free(bundle);
+			free(cgroup);
+		}
+		ctr_image_split(m.image, &r, &t, &d);
+		free(r);
+		free(t);
+		free(d);
+		ctr_meta_clear(&m);
+	}
+	CHECK(1);
+}
+
 /* ---- the host source on a fake root ---- */
 
 static char root[] = "/tmp/saker-ctr-XXXXXX";
@@ -529,6 +577,7 @@ int main(void)
 	RUN(docker_config);
 	RUN(runc_state);
 	RUN(storage_containers);
+	RUN(parsers_hostile);
 	RUN(host_source);
 	RUN(cache);
 	return tap_done();
