@@ -133,6 +133,22 @@ static const struct key keys[] = {
     {"state.host_root", KEY_STRING, OFF(host_root), 0, 0, false, NULL, false,
      "where the host's root is mounted (a DaemonSet pod: /host): its /etc/passwd and "
      "/etc/group name users, its /proc is read at start; empty: /"},
+    {"containers.metadata", KEY_BOOL, OFF(ctr_metadata), 0, 0, false, NULL, false,
+     "read container names, images and pods from the runtimes' state files (false: "
+     "container ids only)"},
+    {"containers.cache_size", KEY_UINT, OFF(ctr_cache_size), 16, 1048576, false, NULL, false,
+     "most containers whose metadata is cached (least recently used evicted past it)"},
+    {"containers.docker_dirs", KEY_STRLIST, OFF(ctr_docker), 0, 0, false, NULL, false,
+     "Docker's data roots (containers/<id>/config.v2.json), under state.host_root"},
+    {"containers.containerd_dirs", KEY_STRLIST, OFF(ctr_containerd), 0, 0, false, NULL, false,
+     "containerd's state dirs (io.containerd.runtime.v2.task/<ns>/<id>/config.json), under "
+     "state.host_root"},
+    {"containers.storage_dirs", KEY_STRLIST, OFF(ctr_storage), 0, 0, false, NULL, false,
+     "containers/storage run and graph roots of podman and CRI-O "
+     "(overlay-containers/<id>/userdata/config.json), under state.host_root"},
+    {"containers.runc_dirs", KEY_STRLIST, OFF(ctr_runc), 0, 0, false, NULL, false,
+     "runc state roots (<name>/state.json) for containers run by runc alone, under "
+     "state.host_root"},
     {"rules_files", KEY_STRLIST, OFF(rules_files), 0, 0, false, NULL, true,
      "rules files or directories, loaded in order (relative paths: from this file's dir)"},
     {"watch_config_files", KEY_BOOL, OFF(watch_config_files), 0, 0, false, NULL, false,
@@ -251,6 +267,13 @@ void config_defaults(struct config *c)
 	c->stats_interval_s = 0;
 	c->priority = 7; /* debug: every rule */
 	strlist_add(&c->rules_files, "@default");
+	c->ctr_metadata = true;
+	c->ctr_cache_size = 1024;
+	strlist_add(&c->ctr_docker, "/var/lib/docker");
+	strlist_add(&c->ctr_containerd, "/run/containerd");
+	strlist_add(&c->ctr_storage, "/run/containers/storage");
+	strlist_add(&c->ctr_storage, "/var/lib/containers/storage");
+	strlist_add(&c->ctr_runc, "/run/runc");
 	c->rule_matching = RULE_MATCHING_FIRST;
 	c->json_include_output = true;
 	c->json_include_fields = true;

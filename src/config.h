@@ -77,6 +77,13 @@ struct config {
 	bool json_include_tags;	    /* json_include_tags_property */
 	bool time_iso;		    /* time_format_iso_8601 */
 	char *host_root;	    /* state.host_root: NULL or "" for / */
+	/* containers (src/container.c, docs/containers.md) */
+	bool ctr_metadata;	       /* containers.metadata */
+	unsigned ctr_cache_size;       /* containers.cache_size */
+	struct strlist ctr_docker;     /* containers.docker_dirs */
+	struct strlist ctr_containerd; /* containers.containerd_dirs */
+	struct strlist ctr_storage;    /* containers.storage_dirs */
+	struct strlist ctr_runc;       /* containers.runc_dirs */
 	bool web_enabled;	    /* webserver.enabled */
 	char *web_address;	    /* webserver.listen_address: an IP literal */
 	unsigned web_port;	    /* webserver.listen_port (0: any free port) */

@@ -92,6 +92,8 @@ struct daemon {
 	void *users_frame; /* the last users frame replayed, for -w */
 	size_t users_len;
 	struct cap_header src_header; /* of the capture replayed (version 0: live) */
+
+	struct ctr_host_source *ctr_src; /* the containers' metadata source (NULL: none) */
 };
 
 /* Old alert channels on their way out after a SIGHUP. */
@@ -194,6 +196,62 @@ static size_t daemon_outputs_stats(const void *ctx, struct output_stats *out)
 		stats_add(out, st);
 	}
 	return n;
+}
+
+static bool strlist_equal(const struct strlist *a, const struct strlist *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]))
+			return false;
+	return true;
+}
+
+static bool containers_config_differs(const struct config *a, const struct config *b)
+{
+	return a->ctr_metadata != b->ctr_metadata || a->ctr_cache_size != b->ctr_cache_size ||
+	       !strlist_equal(&a->ctr_docker, &b->ctr_docker) ||
+	       !strlist_equal(&a->ctr_containerd, &b->ctr_containerd) ||
+	       !strlist_equal(&a->ctr_storage, &b->ctr_storage) ||
+	       !strlist_equal(&a->ctr_runc, &b->ctr_runc);
+}
+
+/* The container cache and its one metadata source: the runtimes' state files under
+ * state.host_root, or none (containers.metadata false). A replay of a capture would set
+ * no source here (or one fed from the capture): the live host is read nowhere else. */
+static int containers_setup(struct daemon *d, const struct config *c)
+{
+	const struct strlist *l[4] = {&c->ctr_docker, &c->ctr_containerd, &c->ctr_storage,
+				      &c->ctr_runc};
+	const char **v[4] = {NULL, NULL, NULL, NULL};
+	struct ctr_source src = {0};
+	int rc = -1;
+
+	if (c->ctr_metadata) {
+		for (int i = 0; i < 4; i++) {
+			if (!(v[i] = calloc(l[i]->n + 1, sizeof(*v[i]))))
+				goto out;
+			for (size_t k = 0; k < l[i]->n; k++)
+				v[i][k] = l[i]->v[k];
+		}
+		struct ctr_dirs dirs = {.root = c->host_root,
+					.docker = v[0],
+					.containerd = v[1],
+					.storage = v[2],
+					.runc = v[3]};
+
+		d->ctr_src = container_host_source_new(&dirs);
+		if (!d->ctr_src)
+			goto out;
+		src.lookup = container_host_lookup;
+		src.arg = d->ctr_src;
+	}
+	rc = state_set_containers(d->state, c->ctr_cache_size, src.lookup ? &src : NULL);
+out:
+	for (int i = 0; i < 4; i++)
+		free(v[i]);
+	return rc;
 }
 
 static void on_match(void *ctx, const struct loaded_rule *lr)
@@ -436,6 +494,18 @@ static void report_counters(struct daemon *d, const char *when)
 		 (unsigned long long)ps->evictions, (unsigned long long)ss->unknown_pid,
 		 (unsigned long long)ss->fd_unknown, (unsigned long long)ss->fds_dropped,
 		 (unsigned long long)d->alerts);
+	{
+		const struct ctr_cache_stats *cs =
+		    container_cache_stats(state_containers(d->state));
+
+		log_info("%s: containers: cached=%llu lookups=%llu found=%llu removed=%llu "
+			 "evicted=%llu cgroup_mkdirs=%llu cgroup_by_id=%llu cgroup_unknown=%llu",
+			 when, (unsigned long long)cs->entries, (unsigned long long)cs->lookups,
+			 (unsigned long long)cs->found, (unsigned long long)cs->removed,
+			 (unsigned long long)cs->evicted, (unsigned long long)ss->cgroup_mkdirs,
+			 (unsigned long long)ss->cgroup_by_id,
+			 (unsigned long long)ss->cgroup_unknown);
+	}
 	if (d->outs) {
 		/* the running channels plus what replaced ones did, as /metrics counts them */
 		struct output_stats st[OUTPUT_NKINDS];
@@ -714,6 +784,11 @@ static void reload(struct daemon *d, const char *why)
 		}
 	}
 	web_moves = web_config_differs(d->cfg, nc);
+	if (containers_config_differs(d->cfg, nc) ||
+	    strcmp(d->cfg->host_root ? d->cfg->host_root : "", nc->host_root ? nc->host_root : ""))
+		log_warn("%s: changes to containers.* and state.host_root take effect at the "
+			 "next start",
+			 why);
 
 	/* the swap: the next event runs the new rules, the next alert takes the new outputs */
 	if (nouts) {
@@ -1372,7 +1447,7 @@ int daemon_run(const struct daemon_opts *o)
 	 * (spec g). */
 	nsys = syscall_set_build(bitmap, c, rules_bm, o->dump);
 	d.state = state_new(c->proc_table_size);
-	if (!d.state) {
+	if (!d.state || containers_setup(&d, c)) {
 		log_error("out of memory");
 		return 1;
 	}
@@ -1486,6 +1561,7 @@ int daemon_run(const struct daemon_opts *o)
 				metrics_drained(&d.m, r);
 				if (r < 0)
 					log_warn("ring buffer consume failed");
+				state_housekeeping(d.state, metrics_now_ms());
 				break;
 			}
 			case TAG_WEB:
@@ -1582,6 +1658,7 @@ out:
 		close(ep);
 	loader_stop(&d.ld);
 	state_free(d.state);
+	container_host_source_free(d.ctr_src);
 	ruleset_free(d.rs);
 	rules_loaded_free(d.rules_owned);
 	if (d.cfg_owned) {

@@ -488,9 +488,8 @@ static void build_dispatch(void)
 		for (size_t k = 0; k < extract_state_table_len && !by_index[i]; k++)
 			if (!strcmp(tab[i].name, extract_state_table[k].name))
 				by_index[i] = extract_state_table[k].fn;
-		/* The container runtimes' and Kubernetes' metadata arrive with the containers
-		 * issue: until then these fields are missing (container.id and .name say
-		 * "host" for host processes). */
+		/* Container and Kubernetes fields the runtimes' state does not give (mounts,
+		 * labels, IPs, start time): missing (docs/containers.md). */
 		if (!by_index[i] &&
 		    (!strncmp(tab[i].name, "container.", 10) || !strncmp(tab[i].name, "k8s.", 4)))
 			by_index[i] = ex_missing;

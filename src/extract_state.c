@@ -1,6 +1,6 @@
 /* Extractors of the fields that come from the state tables: proc.*, thread.*, user.*,
- * group.*, fd.*, fs.path.*, and the container and Kubernetes fields (for host processes:
- * container.id "host", the rest missing). */
+ * group.*, fd.*, fs.path.*, and the container and Kubernetes fields (container.h; for
+ * host processes: container.id and container.name "host", the rest missing). */
 #include <arpa/inet.h>
 #include <stdlib.h>
 
@@ -916,44 +916,77 @@ static int ex_fs_path(struct extract_ctx *c, const struct vm_field *f, struct vm
 
 /* ---- container.*, k8s.* ---- */
 
-/* The container id in a cgroup path: 64 hex digits after docker-, cri-containerd-,
- * crio-, libpod- or a "/docker/"-like directory. Returns its start, or NULL. */
-static const char *cgroup_container_id(const char *cg)
-{
-	size_t run = 0;
-
-	if (!cg)
-		return NULL;
-	for (const char *s = cg; *s; s++) {
-		bool hex = (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f');
-
-		run = hex ? run + 1 : 0;
-		if (run == 64 && !((s[1] >= '0' && s[1] <= '9') || (s[1] >= 'a' && s[1] <= 'f')))
-			return s - 63;
-	}
-	return NULL;
-}
-
+/* container.id/full_id from the cgroup layout alone; the rest from the container cache
+ * (state_container: looked up in the runtimes' state on first use). Host processes:
+ * container.id and container.name say "host", the rest is missing. */
 static int ex_container_id(struct extract_ctx *c, const struct vm_field *f,
 			   struct vm_value *out)
 {
-	const char *id;
+	struct ctr_cgroup cg;
 
 	PROC_OR_MISSING(p);
-	id = cgroup_container_id(p->cgroup);
-	if (!id)
+	if (!p->cgroup) /* not known (an exec into a cgroup gone before it was read) */
+		return MISSING;
+	if (!container_from_cgroup(p->cgroup, &cg))
 		return v_str(out, "host", 4);
-	return v_str(out, id, strcmp(f->def->name, "container.full_id") ? 12 : 64);
+	return v_str(out, arena_strdup(&c->arena, cg.id, CTR_ID_LEN),
+		     strcmp(f->def->name, "container.full_id") ? 12 : CTR_ID_LEN);
 }
 
-static int ex_container_name(struct extract_ctx *c, const struct vm_field *f,
-			     struct vm_value *out)
+static int ex_container(struct extract_ctx *c, const struct vm_field *f, struct vm_value *out)
 {
-	(void)f;
+	const char *n = f->def->name;
+	const struct ctr_info *ci;
+	const struct ctr_meta *m;
+	const char *v = NULL;
+	int tri = -1;
+
 	PROC_OR_MISSING(p);
-	/* The runtime's metadata arrives with the containers issue; host processes are
-	 * "host", as in the reference. */
-	return cgroup_container_id(p->cgroup) ? MISSING : v_str(out, "host", 4);
+	if (!p->cgroup || !c->ec)
+		return MISSING;
+	if (!(ci = state_container(c->ec->st, p)))
+		return strcmp(n, "container.name") ? MISSING : v_str(out, "host", 4);
+	m = &ci->meta;
+	if (!strcmp(n, "container.name"))
+		v = m->name;
+	else if (!strcmp(n, "container.image"))
+		v = m->image;
+	else if (!strcmp(n, "container.image.repository"))
+		v = ci->repo;
+	else if (!strcmp(n, "container.image.tag"))
+		v = ci->tag;
+	else if (!strcmp(n, "container.image.digest"))
+		v = ci->digest;
+	else if (!strcmp(n, "container.image.id"))
+		v = m->image_id;
+	else if (!strcmp(n, "container.type"))
+		v = m->type ? m->type : container_layout_name(ci->cg.layout);
+	else if (!strcmp(n, "k8s.pod.name"))
+		v = m->pod_name;
+	else if (!strcmp(n, "k8s.ns.name"))
+		v = m->pod_ns;
+	else if (!strcmp(n, "k8s.pod.uid") || !strcmp(n, "k8s.pod.id"))
+		v = m->pod_uid;
+	else if (!strcmp(n, "k8s.pod.full_sandbox_id"))
+		v = m->sandbox_id;
+	else if (!strcmp(n, "k8s.pod.sandbox_id"))
+		return m->sandbox_id ? v_str(out,
+					     arena_strdup(&c->arena, m->sandbox_id,
+							  strnlen(m->sandbox_id, 12)),
+					     strnlen(m->sandbox_id, 12))
+				     : MISSING;
+	else if (!strcmp(n, "container.privileged"))
+		tri = m->privileged;
+	else if (!strcmp(n, "container.host_pid"))
+		tri = m->host_pid;
+	else if (!strcmp(n, "container.host_network"))
+		tri = m->host_network;
+	else
+		return MISSING;
+	if (f->def->type == FT_BOOL)
+		return tri < 0 ? MISSING : v_bool(out, tri == 1);
+	/* A copy: a later lookup in this event may evict the entry (a full cache). */
+	return v ? v_str(out, arena_strdup(&c->arena, v, strlen(v)), strlen(v)) : MISSING;
 }
 
 static int ex_missing(struct extract_ctx *c, const struct vm_field *f, struct vm_value *out)
@@ -1072,7 +1105,22 @@ const struct extractor extract_state_table[] = {
     {"fs.path.targetraw", ex_fs_path},
     {"container.id", ex_container_id},
     {"container.full_id", ex_container_id},
-    {"container.name", ex_container_name},
+    {"container.name", ex_container},
+    {"container.image", ex_container},
+    {"container.image.repository", ex_container},
+    {"container.image.tag", ex_container},
+    {"container.image.digest", ex_container},
+    {"container.image.id", ex_container},
+    {"container.type", ex_container},
+    {"container.privileged", ex_container},
+    {"container.host_pid", ex_container},
+    {"container.host_network", ex_container},
+    {"k8s.pod.name", ex_container},
+    {"k8s.ns.name", ex_container},
+    {"k8s.pod.uid", ex_container},
+    {"k8s.pod.id", ex_container},
+    {"k8s.pod.sandbox_id", ex_container},
+    {"k8s.pod.full_sandbox_id", ex_container},
 };
 
 const size_t extract_state_table_len = sizeof(extract_state_table) / sizeof(extract_state_table[0]);

@@ -399,6 +399,7 @@ static void render_state(struct strbuf *out, struct state *st)
 {
 	const struct proc_table_stats *ps;
 	const struct state_stats *ss;
+	const struct ctr_cache_stats *cs;
 	uint64_t fds = 0;
 
 	if (!st)
@@ -422,6 +423,21 @@ static void render_state(struct strbuf *out, struct state *st)
 		"Events from a process the table did not know", ss->unknown_pid);
 	one_u64(out, "saker_unknown_fd_events_total", "counter",
 		"Events naming a file descriptor the table did not know", ss->fd_unknown);
+	cs = container_cache_stats(state_containers(st));
+	one_u64(out, "saker_containers", "gauge", "Containers in the container cache", cs->entries);
+	one_u64(out, "saker_container_lookups_total", "counter",
+		"Containers looked up in the runtimes' state (one per container cached)",
+		cs->lookups);
+	one_u64(out, "saker_container_lookups_found_total", "counter",
+		"Container lookups that found the container's metadata", cs->found);
+	one_u64(out, "saker_container_removals_total", "counter",
+		"Cached containers dropped because none of their processes was left", cs->removed);
+	one_u64(out, "saker_container_evictions_total", "counter",
+		"Cached containers evicted because the cache was full", cs->evicted);
+	one_u64(out, "saker_cgroup_unknown_total", "counter",
+		"Execs into a cgroup whose path could no longer be found (the process and its "
+		"cgroup gone before the event was read)",
+		ss->cgroup_unknown);
 }
 
 /* The alert channels' queues, drops and failures (outputs.h), enabled channels only. */

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "container.h"
+
 struct proc_table {
 	struct proc **pbuckets;
 	struct thread **tbuckets;
@@ -618,11 +620,14 @@ static void parse_status(const char *path, struct proc *p)
 		status_last(f, &p->vpgid);
 }
 
+/* The cgroup path: the unified hierarchy's ("0::"), unless only a v1 hierarchy names a
+ * container (a hybrid host where the runtime did not use the unified tree, a v1 host whose
+ * first line is a controller the runtime left at /); else the first line's. */
 static void parse_cgroup(const char *path, struct proc *p)
 {
 	char buf[8192];
 	ssize_t n = read_small(path, buf, sizeof(buf) - 1);
-	const char *line, *best = NULL, *end;
+	const char *line, *unified = NULL, *first = NULL, *ctr = NULL, *best, *end;
 
 	if (n <= 0)
 		return;
@@ -636,12 +641,35 @@ static void parse_cgroup(const char *path, struct proc *p)
 		c2 = strchr(c1 + 1, ':');
 		if (!c2 || (end && c2 > end))
 			continue;
-		if (!strncmp(line, "0::", 3)) {
-			best = c2 + 1;
-			break;
+		if (!first)
+			first = c2 + 1;
+		if (!strncmp(line, "0::", 3))
+			unified = c2 + 1;
+		if (!ctr) {
+			char one[4096];
+			size_t len = end ? (size_t)(end - (c2 + 1)) : strlen(c2 + 1);
+
+			if (len < sizeof(one)) {
+				memcpy(one, c2 + 1, len);
+				one[len] = '\0';
+				if (container_from_cgroup(one, NULL))
+					ctr = c2 + 1;
+			}
 		}
-		if (!best)
-			best = c2 + 1;
+	}
+	best = unified ? unified : first;
+	if (ctr && ctr != unified) {
+		char one[4096];
+		size_t len;
+
+		end = strchr(best, '\n');
+		len = end ? (size_t)(end - best) : strlen(best);
+		if (len < sizeof(one)) {
+			memcpy(one, best, len);
+			one[len] = '\0';
+			if (!container_from_cgroup(one, NULL))
+				best = ctr;
+		}
 	}
 	if (best) {
 		end = strchr(best, '\n');

@@ -9,8 +9,10 @@
 
 #include "cond_check.h"
 #include "compile.h"
+#include "config.h"
 #include "cond_parse.h"
 #include "rules_conf.h"
+#include "strbuf.h"
 
 /* More event types than this in a rule's set earns LOAD_NO_EVTTYPE (spec c.2). */
 #define BROAD_RULE_EVTTYPES 100

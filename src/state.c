@@ -12,7 +12,10 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "container.h"
 #include "pathutil.h"
 #include "strbuf.h"
 #include "syscalls.h"
@@ -47,6 +50,11 @@ struct state {
 		uint64_t id;
 		char *path;
 	} cg[CG_CACHE];
+	int cg_mnt_fd;	   /* the cgroup v2 mount, for cgroup ids -> paths; -1 none */
+	char *cg_mnt_path; /* where it is mounted */
+	struct ctr_cache *ctrs;
+	bool ctr_sweep_due;	 /* a container's process ended since the last sweep */
+	uint64_t ctr_last_sweep; /* state_housekeeping's clock */
 	struct state_stats st;
 };
 
@@ -69,7 +77,9 @@ struct state *state_new(size_t max_procs)
 	st->procs = proc_table_new(max_procs);
 	st->users = users_new(NULL);
 	st->scratch = fdinfo_new(FD_UNKNOWN);
-	if (!st->procs || !st->users || !st->scratch) {
+	st->cg_mnt_fd = -1;
+	st->ctrs = container_cache_new(STATE_CONTAINERS_DEFAULT);
+	if (!st->procs || !st->users || !st->scratch || !st->ctrs) {
 		state_free(st);
 		return NULL;
 	}
@@ -93,6 +103,10 @@ void state_free(struct state *st)
 		return;
 	proc_table_free(st->procs);
 	users_free(st->users);
+	container_cache_free(st->ctrs);
+	if (st->cg_mnt_fd >= 0)
+		close(st->cg_mnt_fd);
+	free(st->cg_mnt_path);
 	fdinfo_put(st->scratch);
 	for (int i = 0; i < 2; i++) {
 		sb_release(&st->raw[i]);
@@ -104,9 +118,77 @@ void state_free(struct state *st)
 	free(st);
 }
 
+/* The first cgroup2 mount in mountinfo (a hybrid host's /sys/fs/cgroup/unified, a v2
+ * host's /sys/fs/cgroup). */
+static void find_cgroup2(struct state *st, const char *procfs_root)
+{
+	char path[4200], line[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/self/mountinfo", procfs_root);
+	if (!(f = fopen(path, "re")))
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *dash = strstr(line, " - cgroup2 "), *mp = line;
+
+		if (!dash)
+			continue;
+		for (int i = 0; i < 4 && mp; i++) /* id parent dev root mountpoint */
+			if ((mp = strchr(mp, ' ')))
+				mp++;
+		if (!mp || mp > dash)
+			continue;
+		*strchrnul(mp, ' ') = '\0';
+		st->cg_mnt_fd = open(mp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (st->cg_mnt_fd >= 0)
+			st->cg_mnt_path = strdup(mp);
+		break;
+	}
+	fclose(f);
+	if (st->cg_mnt_fd >= 0 && !st->cg_mnt_path) {
+		close(st->cg_mnt_fd);
+		st->cg_mnt_fd = -1;
+	}
+}
+
 size_t state_seed(struct state *st, const char *procfs_root)
 {
+	if (st->cg_mnt_fd < 0)
+		find_cgroup2(st, procfs_root);
 	return proc_table_seed(st->procs, procfs_root);
+}
+
+/* The path of cgroup id (the v2 hierarchy's, as bpf_get_current_cgroup_id gives it): the
+ * id is the kernfs file handle of the cgroup's directory. Needs CAP_DAC_READ_SEARCH and a
+ * cgroup that still exists. Returns a malloc'd path, or NULL. */
+static char *cgroup_path_by_id(struct state *st, uint64_t id)
+{
+	union {
+		struct file_handle fh;
+		char buf[sizeof(struct file_handle) + sizeof(uint64_t)];
+	} h;
+	char link[64], target[4096];
+	size_t mlen;
+	ssize_t n;
+	int fd;
+
+	if (st->cg_mnt_fd < 0)
+		return NULL;
+	h.fh.handle_bytes = sizeof(uint64_t);
+	h.fh.handle_type = 0xfe; /* FILEID_KERNFS */
+	memcpy(h.fh.f_handle, &id, sizeof(id));
+	fd = open_by_handle_at(st->cg_mnt_fd, &h.fh, O_RDONLY | O_CLOEXEC | O_PATH);
+	if (fd < 0)
+		return NULL;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	close(fd);
+	mlen = strlen(st->cg_mnt_path);
+	if (n <= 0 || (size_t)n < mlen || memcmp(target, st->cg_mnt_path, mlen) ||
+	    (target[mlen] != '/' && (size_t)n != mlen))
+		return NULL;
+	target[n] = '\0';
+	return strdup((size_t)n == mlen ? "/" : target + mlen);
 }
 
 struct proc_table *state_procs(struct state *st)
@@ -117,6 +199,54 @@ struct proc_table *state_procs(struct state *st)
 struct users *state_users(struct state *st)
 {
 	return st->users;
+}
+
+int state_set_containers(struct state *st, size_t max, const struct ctr_source *src)
+{
+	struct ctr_cache *c = container_cache_new(max);
+
+	if (!c)
+		return -1;
+	container_cache_set_source(c, src);
+	container_cache_free(st->ctrs);
+	st->ctrs = c;
+	return 0;
+}
+
+struct ctr_cache *state_containers(struct state *st)
+{
+	return st->ctrs;
+}
+
+struct ctr_info *state_container(struct state *st, const struct proc *p)
+{
+	struct ctr_cgroup cg;
+
+	if (!p || !container_from_cgroup(p->cgroup, &cg))
+		return NULL;
+	return container_cache_get(st->ctrs, &cg);
+}
+
+void state_sweep_containers(struct state *st)
+{
+	struct ctr_cgroup cg;
+
+	container_cache_begin_sweep(st->ctrs);
+	for (struct proc *p = proc_table_next(st->procs, NULL); p;
+	     p = proc_table_next(st->procs, p))
+		if (container_from_cgroup(p->cgroup, &cg))
+			container_cache_keep(st->ctrs, &cg);
+	container_cache_end_sweep(st->ctrs);
+	st->ctr_sweep_due = false;
+}
+
+void state_housekeeping(struct state *st, uint64_t now_ms)
+{
+	if (st->ctr_sweep_due && container_cache_stats(st->ctrs)->entries &&
+	    now_ms - st->ctr_last_sweep >= STATE_SWEEP_INTERVAL_MS) {
+		state_sweep_containers(st);
+		st->ctr_last_sweep = now_ms;
+	}
 }
 
 const struct state_stats *state_stats(struct state *st)
@@ -603,12 +733,42 @@ static void exec_path(struct state *st, struct proc *p, const char *fn, size_t l
 	path_resolve(out, p->cwd, fn, len);
 }
 
+static unsigned cg_slot(uint64_t id)
+{
+	return (unsigned)((id * 0x9e3779b97f4a7c15ull) >> 56) & (CG_CACHE - 1);
+}
+
+/* A directory made in the cgroup v2 mount is a new cgroup: its inode number is the cgroup
+ * id the exec records of its processes will carry. Read now, while it exists, so that a
+ * container whose processes and cgroup are gone before their exec is read still has its
+ * path (a runtime makes the cgroup tens of milliseconds before the container's exec). */
+static void cgroup_created(struct state *st, const char *abs)
+{
+	size_t mlen = st->cg_mnt_path ? strlen(st->cg_mnt_path) : 0;
+	struct stat sb;
+	unsigned slot;
+
+	if (!mlen || strncmp(abs, st->cg_mnt_path, mlen) || abs[mlen] != '/' ||
+	    fstatat(st->cg_mnt_fd, abs + mlen + 1, &sb, AT_SYMLINK_NOFOLLOW) ||
+	    !S_ISDIR(sb.st_mode))
+		return;
+	slot = cg_slot(sb.st_ino);
+	free(st->cg[slot].path);
+	st->cg[slot].path = strdup(abs + mlen);
+	st->cg[slot].id = st->cg[slot].path ? sb.st_ino : 0;
+	st->st.cgroup_mkdirs++;
+}
+
 /* The cgroup path after an exec: the one inherited at fork, unless the exec record's
- * cgroup id says the process has moved since (or the id was unknown): then the path of
- * that id, from the cache or read from /proc. */
+ * cgroup id says the process has moved since (a runtime moves its child into the
+ * container's cgroup before exec): then the path of that id, from the cache, else from
+ * the cgroup itself (open by id), else from /proc/PID/cgroup. When none of them knows
+ * (a short-lived process and cgroup both gone), the path is unknown (NULL: container.id
+ * is missing), not the old one. */
 static void exec_cgroup(struct state *st, struct proc *p, uint64_t id)
 {
-	unsigned slot = (unsigned)((id * 0x9e3779b97f4a7c15ull) >> 56) & (CG_CACHE - 1);
+	unsigned slot = cg_slot(id);
+	char *path;
 
 	if (!id || (id == p->cgroup_id && p->cgroup))
 		return;
@@ -616,8 +776,16 @@ static void exec_cgroup(struct state *st, struct proc *p, uint64_t id)
 		proc_set_str(&p->cgroup, st->cg[slot].path, strlen(st->cg[slot].path));
 		return;
 	}
-	if (!proc_table_read_cgroup(st->procs, p) || !p->cgroup)
+	if ((path = cgroup_path_by_id(st, id))) {
+		free(p->cgroup);
+		p->cgroup = path;
+		st->st.cgroup_by_id++;
+	} else if (!proc_table_read_cgroup(st->procs, p) || !p->cgroup) {
+		free(p->cgroup);
+		p->cgroup = NULL;
+		st->st.cgroup_unknown++;
 		return;
+	}
 	free(st->cg[slot].path);
 	st->cg[slot].path = strdup(p->cgroup);
 	st->cg[slot].id = st->cg[slot].path ? id : 0;
@@ -1410,6 +1578,11 @@ static void apply_syscall(struct state *st, const struct event *ev, struct evctx
 		if (ev->ret == 0 && cx->fd && cx->fd->name[0] == '/')
 			proc_set_str(&p->cwd, cx->fd->name, strlen(cx->fd->name));
 		break;
+	case NR_mkdir:
+	case NR_mkdirat:
+		if (ev->ret == 0 && cx->path_abs[0])
+			cgroup_created(st, cx->path_abs[0]);
+		break;
 	case NR_setuid:
 	case NR_setreuid:
 	case NR_setresuid:
@@ -1518,6 +1691,8 @@ void state_post(struct state *st, struct evctx *cx)
 		proc_table_remove_thread(st->procs, ev->tid);
 		break;
 	case POST_EXIT_GROUP:
+		if (cx->proc && container_from_cgroup(cx->proc->cgroup, NULL))
+			st->ctr_sweep_due = true;
 		proc_table_remove_thread(st->procs, ev->tid);
 		proc_table_reap(st->procs, ev->pid);
 		break;

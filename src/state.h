@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "container.h"
 #include "event.h"
 #include "fd_table.h"
 #include "proc_table.h"
@@ -91,6 +92,9 @@ struct state_stats {
 	uint64_t fd_unknown;  /* events naming an fd the table did not know */
 	uint64_t fds_dropped; /* fds not tracked (tables full), all processes */
 	uint64_t bad_blob;    /* blobs of the wrong size for their syscall */
+	uint64_t cgroup_by_id;	 /* cgroup paths found by opening the exec record's cgroup id */
+	uint64_t cgroup_unknown; /* execs into a cgroup whose path nothing knew any more */
+	uint64_t cgroup_mkdirs;	 /* cgroups seen made (mkdir in the cgroup v2 mount) */
 };
 
 /* max_procs bounds processes and threads (proc_table_new). NULL when out of memory. */
@@ -109,6 +113,21 @@ struct proc_table *state_procs(struct state *st);
 struct users *state_users(struct state *st);
 /* Counters; fds_dropped is summed over the live processes when asked. */
 const struct state_stats *state_stats(struct state *st);
+
+/* Containers (container.h). The cache holds at most max containers (it starts with
+ * STATE_CONTAINERS_DEFAULT and no metadata source); src NULL: no metadata, container ids
+ * only. Returns -1 when out of memory (the old cache stays). */
+#define STATE_CONTAINERS_DEFAULT 1024
+int state_set_containers(struct state *st, size_t max, const struct ctr_source *src);
+struct ctr_cache *state_containers(struct state *st);
+/* The container p is in, looked up on first use; NULL for a host process. */
+struct ctr_info *state_container(struct state *st, const struct proc *p);
+/* Drops the cached containers no process in the table is in. */
+void state_sweep_containers(struct state *st);
+/* Between events, on a millisecond clock: sweeps the container cache when a container's
+ * process ended and the last sweep is STATE_SWEEP_INTERVAL_MS old. */
+#define STATE_SWEEP_INTERVAL_MS 100
+void state_housekeeping(struct state *st, uint64_t now_ms);
 
 /* Lookups for the field extractors. */
 

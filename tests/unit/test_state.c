@@ -73,6 +73,8 @@ static void do_fork(struct state *st, uint32_t ppid, uint32_t ptid, uint32_t cpi
 	state_apply(st, &ev);
 }
 
+static uint64_t exec_cgroup_id = 77; /* the cgroup id do_exec's records carry */
+
 static void do_exec(struct state *st, uint32_t pid, uint32_t old_tid, uint32_t ppid,
 		    const char *filename, const void *argv, size_t argv_len, uint64_t start)
 {
@@ -91,7 +93,7 @@ static void do_exec(struct state *st, uint32_t pid, uint32_t old_tid, uint32_t p
 	exec_rec.egid = 1000;
 	exec_rec.loginuid = 1000;
 	exec_rec.start_ns = start;
-	exec_rec.cgroup_id = 77;
+	exec_rec.cgroup_id = exec_cgroup_id;
 	strcpy(exec_rec.comm, "newimage");
 #if SK_ABI_VERSION >= 2
 	exec_rec.vpid = pid;
@@ -988,6 +990,84 @@ TEST(exec_into_another_cgroup)
 	state_free(st);
 }
 
+static int ctr_lookups;
+
+static int fake_ctr_lookup(void *arg, const struct ctr_cgroup *cg, struct ctr_meta *m)
+{
+	(void)arg;
+	(void)cg;
+	ctr_lookups++;
+	m->name = strdup("web");
+	return 0;
+}
+
+TEST(containers_cached_and_swept)
+{
+	/* An exec into a container's cgroup: the container is looked up once, kept while a
+	 * process is in it, dropped by the sweep after its last process ends. An exec into a
+	 * cgroup nobody can name any more has no path (container fields missing). */
+	char root[] = "/tmp/saker-state-ctr-XXXXXX", p[300];
+	struct state *st = state_new(100);
+	struct ctr_source src = {fake_ctr_lookup, NULL};
+	static const char argv[] = "sh\0";
+	const char *id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	struct ctr_info *ci;
+	FILE *f;
+
+	CHECK(mkdtemp(root) != NULL);
+	CHECK_EQ_INT(state_set_containers(st, 8, &src), 0);
+	for (int pid = 800; pid <= 802; pid++) {
+		snprintf(p, sizeof(p), "%s/%d", root, pid);
+		mkdir(p, 0755);
+	}
+	snprintf(p, sizeof(p), "%s/800/stat", root);
+	f = fopen(p, "w");
+	fputs("800 (runc) S 1 800 800 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0 0\n", f);
+	fclose(f);
+	snprintf(p, sizeof(p), "%s/800/cgroup", root);
+	f = fopen(p, "w");
+	fputs("4:memory:/process_api/6f3c71cfa35b3d587139b3d8c8d467e0\n0::/\n", f);
+	fclose(f);
+	snprintf(p, sizeof(p), "%s/801/cgroup", root);
+	f = fopen(p, "w");
+	fprintf(f, "4:memory:/docker/%s\n0::/docker/%s\n", id, id);
+	fclose(f);
+	CHECK_EQ_INT(state_seed(st, root), 1);
+	CHECK(state_container(st, P(st, 800)) == NULL); /* the host */
+	do_fork(st, 800, 800, 801, 801, false, 1000000000ull);
+	do_exec(st, 801, 801, 800, "/bin/sh", argv, 3, 1000000000ull);
+	ci = state_container(st, P(st, 801));
+	CHECK(ci && ci->found);
+	if (ci)
+		CHECK_EQ_STR(ci->meta.name, "web");
+	CHECK(state_container(st, P(st, 801)) == ci);
+	CHECK_EQ_INT(ctr_lookups, 1);
+	/* the container's process forks: still one container */
+	do_fork(st, 801, 801, 803, 803, false, 1100000000ull);
+	CHECK(state_container(st, P(st, 803)) == ci);
+	do_exit(st, 803, 803, true, NULL);
+	state_housekeeping(st, 1000);
+	CHECK_EQ_INT(container_cache_stats(state_containers(st))->entries, 1); /* 801 lives */
+	do_exit(st, 801, 801, true, NULL);
+	state_housekeeping(st, 1050); /* too soon after the last sweep */
+	CHECK_EQ_INT(container_cache_stats(state_containers(st))->entries, 1);
+	state_housekeeping(st, 1100);
+	CHECK_EQ_INT(container_cache_stats(state_containers(st))->entries, 0);
+	CHECK_EQ_INT(container_cache_stats(state_containers(st))->removed, 1);
+	/* another cgroup id, and /proc has nothing for the pid: unknown, not the host */
+	do_fork(st, 800, 800, 802, 802, false, 1200000000ull);
+	exec_cgroup_id = 78;
+	do_exec(st, 802, 802, 800, "/bin/sh", argv, 3, 1200000000ull);
+	exec_cgroup_id = 77;
+	snprintf(p, sizeof(p), "%s/802/cgroup", root);
+	CHECK(access(p, F_OK) != 0);
+	CHECK(P(st, 802) && !P(st, 802)->cgroup);
+	CHECK_EQ_INT(state_stats(st)->cgroup_unknown, 1);
+	snprintf(p, sizeof(p), "rm -rf %s", root);
+	CHECK_EQ_INT(system(p), 0);
+	state_free(st);
+}
+
 /* Random event streams: no crash, no leak (under ASan), invariants hold. */
 TEST(random_streams)
 {
@@ -1133,6 +1213,7 @@ int main(void)
 	RUN(users_through_context);
 	RUN(seed_real_and_apply);
 	RUN(exec_into_another_cgroup);
+	RUN(containers_cached_and_swept);
 	RUN(random_streams);
 	return tap_done();
 }
