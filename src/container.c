@@ -912,3 +912,73 @@ const struct ctr_cache_stats *container_cache_stats(const struct ctr_cache *c)
 {
 	return &c->st;
 }
+
+/* The journal form of one lookup: 'F' or 'N' (found or not), then for each string field a
+ * byte '1' and the string with its NUL or a byte '0', then the three tristates as one byte
+ * each ('0' + value + 1). */
+size_t ctr_meta_pack(const struct ctr_meta *m, bool found, char *buf, size_t cap)
+{
+	const char *const v[8] = {m->type,     m->name,   m->image,   m->image_id,
+				  m->pod_name, m->pod_ns, m->pod_uid, m->sandbox_id};
+	const int tri[3] = {m->privileged, m->host_pid, m->host_network};
+	size_t n = 0;
+
+	if (cap < 1)
+		return 0;
+	buf[n++] = found ? 'F' : 'N';
+	for (int i = 0; i < 8; i++) {
+		const char *str = v[i];
+		size_t l = str ? strlen(str) + 1 : 0;
+
+		if (n + 1 + l > cap)
+			return 0;
+		buf[n++] = str ? '1' : '0';
+		if (str) {
+			memcpy(buf + n, str, l);
+			n += l;
+		}
+	}
+	if (n + 3 > cap)
+		return 0;
+	for (int i = 0; i < 3; i++)
+		buf[n++] = (char)('0' + (tri[i] < -1 ? -1 : tri[i] > 1 ? 1 : tri[i]) + 1);
+	return n;
+}
+
+int ctr_meta_unpack(const void *data, size_t len, struct ctr_meta *m, bool *found)
+{
+	const char *p = data, *end = p + len;
+	char **v[8] = {&m->type,     &m->name,	 &m->image,   &m->image_id,
+		       &m->pod_name, &m->pod_ns, &m->pod_uid, &m->sandbox_id};
+	int *tri[3] = {&m->privileged, &m->host_pid, &m->host_network};
+
+	if (p >= end || (*p != 'F' && *p != 'N'))
+		return -1;
+	*found = *p++ == 'F';
+	for (int i = 0; i < 8; i++) {
+		const char *nul;
+
+		if (p >= end || (*p != '0' && *p != '1'))
+			goto bad;
+		if (*p++ == '0')
+			continue;
+		nul = memchr(p, '\0', (size_t)(end - p));
+		if (!nul)
+			goto bad;
+		*v[i] = strdup(p);
+		if (!*v[i])
+			goto bad;
+		p = nul + 1;
+	}
+	if (end - p != 3)
+		goto bad;
+	for (int i = 0; i < 3; i++) {
+		if (p[i] < '0' || p[i] > '2')
+			goto bad;
+		*tri[i] = p[i] - '0' - 1;
+	}
+	return 0;
+bad:
+	ctr_meta_clear(m);
+	return -1;
+}

@@ -64,6 +64,13 @@ void ctr_meta_init(struct ctr_meta *m);
 /* Frees the strings and empties m. */
 void ctr_meta_clear(struct ctr_meta *m);
 
+/* The lookup's answer as bytes (found flag, then each string with a presence byte, then the
+ * tristates), for a capture's journal; ctr_meta_unpack reads them back into an empty m.
+ * Returns the length written to buf (at most cap; 0 when it does not fit), or for unpack 0
+ * and found, or -1 for bytes that are not such an answer. */
+size_t ctr_meta_pack(const struct ctr_meta *m, bool found, char *buf, size_t cap);
+int ctr_meta_unpack(const void *data, size_t len, struct ctr_meta *m, bool *found);
+
 /* Parsers of the runtimes' files (exposed for the tests). Each returns 0 when the text is
  * the kind of file it expects, filling what it has and leaving the rest; -1 otherwise.
  * OCI runtime config (config.json of a runc bundle, a containerd task, podman, CRI-O). */

@@ -217,6 +217,30 @@ static bool containers_config_differs(const struct config *a, const struct confi
 	       !strlist_equal(&a->ctr_runc, &b->ctr_runc);
 }
 
+/* The metadata source as the daemon uses it: live, the runtimes' files (arg), each answer
+ * journaled into the capture being written; in a replay, the journaled answer for the same
+ * container during the same event, and nothing from this host. */
+static int ctr_journaled_lookup(void *arg, const struct ctr_cgroup *cg, struct ctr_meta *m)
+{
+	const void *data;
+	size_t len;
+	bool found;
+
+	if (host_reads_allowed()) {
+		char buf[8192];
+		int rc = arg ? container_host_lookup(arg, cg, m) : -1;
+		size_t n = ctr_meta_pack(m, rc == 0, buf, sizeof(buf));
+
+		if (n)
+			hostread_record("container", cg->id, buf, n);
+		return rc;
+	}
+	if (!hostread_replayed("container", cg->id, &data, &len) ||
+	    ctr_meta_unpack(data, len, m, &found))
+		return -1;
+	return found ? 0 : -1;
+}
+
 /* The container cache and its one metadata source: the runtimes' state files under
  * state.host_root, or none (containers.metadata false). A replay of a capture would set
  * no source here (or one fed from the capture): the live host is read nowhere else. */
@@ -241,10 +265,12 @@ static int containers_setup(struct daemon *d, const struct config *c)
 					.storage = v[2],
 					.runc = v[3]};
 
-		d->ctr_src = container_host_source_new(&dirs);
-		if (!d->ctr_src)
-			goto out;
-		src.lookup = container_host_lookup;
+		if (!d->o->replay_path) { /* a replay reads no runtime's files */
+			d->ctr_src = container_host_source_new(&dirs);
+			if (!d->ctr_src)
+				goto out;
+		}
+		src.lookup = ctr_journaled_lookup;
 		src.arg = d->ctr_src;
 	}
 	rc = state_set_containers(d->state, c->ctr_cache_size, src.lookup ? &src : NULL);

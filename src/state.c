@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "container.h"
+#include "hostread.h"
 #include "pathutil.h"
 #include "strbuf.h"
 #include "syscalls.h"
@@ -172,23 +173,42 @@ static char *cgroup_path_by_id(struct state *st, uint64_t id)
 	ssize_t n;
 	int fd;
 
+	char key[24];
+	const void *data;
+	size_t dlen;
+	char *path;
+
+	/* a replay: what the live daemon found for this id during this event (docs/capture.md) */
+	snprintf(key, sizeof(key), "%llx", (unsigned long long)id);
+	if (!host_reads_allowed()) {
+		if (!hostread_replayed("cgroup.id", key, &data, &dlen) || !dlen)
+			return NULL;
+		return strndup(data, dlen);
+	}
 	if (st->cg_mnt_fd < 0)
 		return NULL;
 	h.fh.handle_bytes = sizeof(uint64_t);
 	h.fh.handle_type = 0xfe; /* FILEID_KERNFS */
 	memcpy(h.fh.f_handle, &id, sizeof(id));
 	fd = open_by_handle_at(st->cg_mnt_fd, &h.fh, O_RDONLY | O_CLOEXEC | O_PATH);
-	if (fd < 0)
+	if (fd < 0) {
+		hostread_record("cgroup.id", key, "", 0);
 		return NULL;
+	}
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = readlink(link, target, sizeof(target) - 1);
 	close(fd);
 	mlen = strlen(st->cg_mnt_path);
 	if (n <= 0 || (size_t)n < mlen || memcmp(target, st->cg_mnt_path, mlen) ||
-	    (target[mlen] != '/' && (size_t)n != mlen))
+	    (target[mlen] != '/' && (size_t)n != mlen)) {
+		hostread_record("cgroup.id", key, "", 0);
 		return NULL;
+	}
 	target[n] = '\0';
-	return strdup((size_t)n == mlen ? "/" : target + mlen);
+	path = strdup((size_t)n == mlen ? "/" : target + mlen);
+	if (path)
+		hostread_record("cgroup.id", key, path, strlen(path));
+	return path;
 }
 
 struct proc_table *state_procs(struct state *st)
@@ -747,16 +767,46 @@ static void cgroup_created(struct state *st, const char *abs)
 	size_t mlen = st->cg_mnt_path ? strlen(st->cg_mnt_path) : 0;
 	struct stat sb;
 	unsigned slot;
+	uint64_t ino;
+	const char *rel;
+	const void *data;
+	size_t dlen;
 
+	if (!host_reads_allowed()) {
+		/* a replay: the id and path the live daemon found for this mkdir (journaled as
+		 * 8 bytes of id, then the path in the mount) */
+		if (!hostread_replayed("cgroup.mkdir", abs, &data, &dlen) || dlen <= 8)
+			return;
+		memcpy(&ino, data, 8);
+		slot = cg_slot(ino);
+		free(st->cg[slot].path);
+		st->cg[slot].path = strndup((const char *)data + 8, dlen - 8);
+		st->cg[slot].id = st->cg[slot].path ? ino : 0;
+		st->st.cgroup_mkdirs++;
+		return;
+	}
 	if (!mlen || strncmp(abs, st->cg_mnt_path, mlen) || abs[mlen] != '/' ||
 	    fstatat(st->cg_mnt_fd, abs + mlen + 1, &sb, AT_SYMLINK_NOFOLLOW) ||
 	    !S_ISDIR(sb.st_mode))
 		return;
-	slot = cg_slot(sb.st_ino);
+	ino = sb.st_ino;
+	rel = abs + mlen;
+	slot = cg_slot(ino);
 	free(st->cg[slot].path);
-	st->cg[slot].path = strdup(abs + mlen);
-	st->cg[slot].id = st->cg[slot].path ? sb.st_ino : 0;
+	st->cg[slot].path = strdup(rel);
+	st->cg[slot].id = st->cg[slot].path ? ino : 0;
 	st->st.cgroup_mkdirs++;
+	{
+		size_t rl = strlen(rel);
+		char *rec = malloc(8 + rl);
+
+		if (rec) {
+			memcpy(rec, &ino, 8);
+			memcpy(rec + 8, rel, rl);
+			hostread_record("cgroup.mkdir", abs, rec, 8 + rl);
+			free(rec);
+		}
+	}
 }
 
 /* The cgroup path after an exec: the one inherited at fork, unless the exec record's

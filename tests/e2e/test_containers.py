@@ -449,6 +449,52 @@ def case_containerd(c, s, cd, image):
                         "k8s.pod.uid": POD_UID})
 
 
+def case_capture_replay(c, exe, work, runc):
+    """A capture recorded while a container runs (-w), replayed (-e): the same alerts byte
+    for byte, container fields included. The runtime's files are read live only; the
+    replay answers from the capture (docs/capture.md), so the container's name, image and
+    pod come back although its state is gone by then."""
+    sub = os.path.join(work, "capture")
+    os.makedirs(sub)
+    cap = os.path.join(sub, "live.cap.gz")
+    s2 = Sensor(exe, sub, ["-w", cap])
+    try:
+        if not s2.wait_ready():
+            c.fail("capture sensor not ready:\n" + s2.stderr()[-2000:])
+            return
+        cid = hexid(1, 9)
+        runc.run_detached("saker-test-" + cid,
+                          ["/bin/sh", "-c", "/bin/busybox sleep 2; : saker-mark-capture"],
+                          "/docker/" + cid,
+                          {"io.kubernetes.cri.container-name": "recorded",
+                           "io.kubernetes.cri.image-name": "docker.io/library/busybox:1.36",
+                           "io.kubernetes.cri.sandbox-name": "rec-pod",
+                           "io.kubernetes.cri.sandbox-namespace": "rec"})
+        a = s2.wait_alert(marked("saker-mark-capture"))
+        check_fields(c, a, {"container.id": cid[:12], "container.name": "recorded",
+                            "k8s.pod.name": "rec-pod"})
+        time.sleep(0.5)
+    finally:
+        rc = s2.stop()
+    c.ok(rc == 0, "capture sensor exit status %r" % rc)
+    with open(s2.out_path, "rb") as f:
+        live = f.read()
+    stable = ["-r", STABLE_RULES] if os.path.exists(STABLE_RULES) else []
+    args = [exe, "-U", "-c", s2.config, "-r", "@default"] + stable + [
+        "-r", s2.rules, "-o", "json_output=true", "-o", "rule_matching=all", "-e", cap]
+    p = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, timeout=300)
+    c.ok(p.returncode == 0, "replay exit status %d: %s" % (
+        p.returncode, p.stderr.decode("utf-8", "replace")[-1000:]))
+    if p.stdout != live:
+        a, b = live.split(b"\n"), p.stdout.split(b"\n")
+        i = next((k for k in range(min(len(a), len(b))) if a[k] != b[k]), min(len(a), len(b)))
+        c.fail("replayed alerts differ from live (%d vs %d lines) at line %d:\n live:   %r\n"
+               " replay: %r" % (len(a), len(b), i, a[i][:600] if i < len(a) else None,
+                                b[i][:600] if i < len(b) else None))
+    else:
+        c.ok(b"saker-mark-capture" in p.stdout, "the container's alert is not in the replay")
+
+
 def case_podman(c, s, work):
     ctx = os.path.join(work, "podman-ctx")
     os.makedirs(os.path.join(ctx, "bin"))
@@ -610,6 +656,8 @@ def main():
         tap.case("default ruleset: quiet about runc's own setup", case_runtime_quiet, s)
         tap.case("containerd k8s.io task, CRI annotations", case_containerd, s, cd, image)
         tap.case("podman, privileged", case_podman, s, work)
+        tap.case("capture and replay: container alerts byte for byte", case_capture_replay,
+                 exe, work, runc)
         tap.case("%d short-lived runc containers: cache back to its size" % BURST, case_burst,
                  s, runc, state)
         rc = s.stop()
