@@ -273,7 +273,10 @@ def case_write_errors(c, exe, workdir):
                      token, workdir, "full")
     try:
         err = s.stderr()
-        c.eq("write-failed errors", err.count("write failed"), 1)
+        # one error, whenever the first write reaches the device: during the run (the
+        # 256 KiB buffer filled) or at exit (a quiet machine never filled it)
+        c.eq("capture write errors", err.count("write failed") +
+             err.count("the capture is incomplete"), 1)
         c.ok(lines_with(live, token), "the sensor stopped alerting after the capture failed")
     finally:
         s.cleanup()
