@@ -1029,19 +1029,12 @@ int config_check(const struct config *c)
 	} else if (c->http_enabled && c->http_url && !strncasecmp(c->http_url, "https://", 8)) {
 		/* the certificate files read now, so that a bad one stops the start (and
 		 * --dry-run finds it) */
-		struct tls_opts to = {
-		    .insecure = c->http_insecure,
-		    .ca_cert = c->http_ca_cert,
-		    .ca_bundle = c->http_ca_bundle,
-		    .ca_path = c->http_ca_path,
-		    .ca_path_is_default = c->http_ca_path &&
-					  !strcmp(c->http_ca_path, "/etc/ssl/certs"),
-		    .client_cert = c->http_mtls ? c->http_client_cert : NULL,
-		    .client_key = c->http_mtls ? c->http_client_key : NULL,
-		};
+		struct tls_opts to;
 		char terr[512];
-		struct tls_config *t = tls_config_new(&to, terr, sizeof(terr));
+		struct tls_config *t;
 
+		http_tls_opts(c, &to);
+		t = tls_config_new(&to, terr, sizeof(terr));
 		if (!t) {
 			log_error("http_output: %s", terr);
 			errors++;

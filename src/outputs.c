@@ -1547,6 +1547,18 @@ static void http_free(void *p)
 
 static const struct sink_ops http_ops = {http_deliver, NULL, http_close, http_free};
 
+void http_tls_opts(const struct config *c, struct tls_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->insecure = c->http_insecure;
+	o->ca_cert = c->http_ca_cert;
+	o->ca_bundle = c->http_ca_bundle;
+	o->ca_path = c->http_ca_path;
+	o->ca_path_is_default = c->http_ca_path && !strcmp(c->http_ca_path, "/etc/ssl/certs");
+	o->client_cert = c->http_mtls ? c->http_client_cert : NULL;
+	o->client_key = c->http_mtls ? c->http_client_key : NULL;
+}
+
 int http_url_parse(const char *url, struct http_url *u, char *err, size_t errcap)
 {
 	const char *p, *auth_end, *host, *host_end, *port = NULL;
@@ -1938,16 +1950,9 @@ static int sink_new(struct channel *ch, const struct config *c, const struct out
 		s->keep_alive = c->http_keep_alive;
 		s->retries = c->http_retries;
 		if (s->url.tls) {
-			struct tls_opts to = {
-			    .insecure = c->http_insecure,
-			    .ca_cert = c->http_ca_cert,
-			    .ca_bundle = c->http_ca_bundle,
-			    .ca_path = c->http_ca_path,
-		    .ca_path_is_default = c->http_ca_path &&
-					  !strcmp(c->http_ca_path, "/etc/ssl/certs"),
-			    .client_cert = c->http_mtls ? c->http_client_cert : NULL,
-			    .client_key = c->http_mtls ? c->http_client_key : NULL,
-			};
+			struct tls_opts to;
+
+			http_tls_opts(c, &to);
 			char terr[512];
 
 			if (c->http_mtls && (!c->http_client_cert || !*c->http_client_cert ||

@@ -107,6 +107,10 @@ struct http_url {
 /* Returns 0, or -1 with a message in err. */
 int http_url_parse(const char *url, struct http_url *u, char *err, size_t errcap);
 
+/* The TLS settings of http_output (https:// URLs) from the configuration. */
+struct tls_opts;
+void http_tls_opts(const struct config *c, struct tls_opts *o);
+
 /* Checks one http_output.headers entry, "Name: value". Returns 0, or -1 with a message. */
 int http_header_check(const char *h, char *err, size_t errcap);
 
