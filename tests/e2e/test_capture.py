@@ -226,6 +226,10 @@ def case_no_host_reads(c, exe, workdir, cap):
     comes from the host."""
     if not shutil.which("unshare"):
         raise SkipCase("no unshare")
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True, timeout=10)
+    if probe.returncode != 0:
+        raise SkipCase("no private mount namespace here (/ is not a mount point: a chroot?): "
+                       + probe.stderr.decode("utf-8", "replace").strip()[-200:])
     with open(exe, "rb") as f:
         if b"__asan_init" in f.read():
             raise SkipCase("a sanitizer build: its runtime reads /proc itself")

@@ -34,7 +34,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from saker_harness import Tap, parse_counters, sensor_from_argv  # noqa: E402
+from saker_harness import SkipCase, Tap, parse_counters, sensor_from_argv  # noqa: E402
 
 RULE = "saker internal: syscall event drop"
 STORM_ARGS = ["-o", "engine.ringbuf_size_mb=1", "-o", "engine.drain_interval_ms=1000",
@@ -292,6 +292,11 @@ def case_bad_config(exe):
 def case_log_syslog(exe):
     if not shutil.which("unshare"):
         return ["unshare is missing"]
+    probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "true"],
+                           capture_output=True, timeout=10)
+    if probe.returncode != 0:
+        raise SkipCase("no private mount namespace here (/ is not a mount point: a chroot?): "
+                       + probe.stderr.decode("utf-8", "replace").strip()[-200:])
     d = tempfile.mkdtemp(prefix="saker-internal-log-")
     sock_path = os.path.join(d, "log.sock")
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
