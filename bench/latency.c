@@ -10,7 +10,8 @@
  * LOG. Pass -U so that saker flushes every line. The trigger is open("/etc/shadow") by this
  * process, which the default rule "Password hashes read by an unexpected program" (and the
  * stable ruleset's "Read sensitive file untrusted") reports; an alert is ours when its line
- * names our pid (" pid=N ", or "pid":N in JSON output fields).
+ * names our pid (" pid=N ", or "proc.pid":N in JSON output fields) or our command line (the
+ * stable ruleset's outputs show no pid): LOG, which is in it, should be a unique path.
  *
  * latency: waits for saker's "ready" line in LOG, lets it settle a second, then N times:
  * sleeps a random 0-3 ms (so that the triggers fall at every phase of the drain timer),
@@ -42,6 +43,7 @@ static int out_fd = -1;
 static char buf[1 << 16];
 static size_t buf_len;
 static char needle_text[64], needle_json[64];
+static const char *needle_log; /* the LOG path: in our command line, which outputs show */
 
 static void die(const char *what)
 {
@@ -116,7 +118,8 @@ static int wait_ours(int timeout_ms)
 			int ours;
 
 			*nl = 0;
-			ours = strstr(buf, needle_text) || strstr(buf, needle_json);
+			ours = strstr(buf, needle_text) || strstr(buf, needle_json) ||
+			       strstr(buf, needle_log);
 			memmove(buf, nl + 1, buf_len - len);
 			buf_len -= len;
 			if (ours)
@@ -292,10 +295,14 @@ int main(int argc, char **argv)
 
 		if (!*argv[2] || *end || !n)
 			usage();
+		needle_log = argv[3];
 		return do_latency(n, argv[3], argv + 5);
 	}
 	if (argc >= 5 && !strcmp(argv[1], "startup") && !strcmp(argv[3], "--"))
+	{
+		needle_log = argv[2];
 		return do_startup(argv[2], argv + 4);
+	}
 	usage();
 	return 2;
 }
