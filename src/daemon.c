@@ -1531,7 +1531,7 @@ int daemon_run(const struct daemon_opts *o)
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	drain = timer_new(c->drain_interval_ms, 0);
 	if (ep < 0 || sfd < 0 || drain < 0 ||
-	    epoll_add(ep, ring_buffer__epoll_fd(d.ld.rb), TAG_RING) ||
+	    epoll_add(ep, loader_ring_fd(&d.ld), TAG_RING) ||
 	    epoll_add(ep, sfd, TAG_SIGNAL) || epoll_add(ep, drain, TAG_DRAIN)) {
 		log_error("cannot set up the event loop: %s", strerror(errno));
 		goto out;
@@ -1582,9 +1582,9 @@ int daemon_run(const struct daemon_opts *o)
 				timer_ack(drain);
 				/* fallthrough */
 			case TAG_RING: {
-				int r = ring_buffer__consume(d.ld.rb);
+				long r = loader_consume(&d.ld);
 
-				metrics_drained(&d.m, r);
+				metrics_drained(&d.m, r < 0 ? -1 : 0);
 				if (r < 0)
 					log_warn("ring buffer consume failed");
 				state_housekeeping(d.state, metrics_now_ms());
@@ -1647,7 +1647,7 @@ int daemon_run(const struct daemon_opts *o)
 	/* Detach first: then the last drain sees every record the kernel side will ever
 	 * write, and the counters read after it match what was consumed. */
 	loader_detach(&d.ld);
-	ring_buffer__consume(d.ld.rb);
+	loader_consume(&d.ld);
 	if (o->dump)
 		fflush(stdout);
 	capture_finish(&d);

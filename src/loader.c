@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "probe.h"
@@ -55,6 +57,101 @@ static int try_load(struct loader *l, const struct loader_opts *o, bool tp_btf)
 	return 0;
 }
 
+/* Maps the ring buffer the way the kernel lays it out for user space (see loader.h). */
+static int ring_map(struct loader_ring *r, int fd, const struct loader_opts *o)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *cons, *prod;
+
+	if (page <= 0)
+		return -1;
+	cons = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (cons == MAP_FAILED)
+		return -1;
+	prod = mmap(NULL, (size_t)page + 2 * o->ringbuf_bytes, PROT_READ, MAP_SHARED, fd, page);
+	if (prod == MAP_FAILED) {
+		munmap(cons, (size_t)page);
+		return -1;
+	}
+	r->page = (size_t)page;
+	r->size = o->ringbuf_bytes;
+	r->cons_pos = cons;
+	r->prod_pos = prod;
+	r->data = (const uint8_t *)prod + page;
+	r->on_record = o->on_record;
+	r->ctx = o->ctx;
+	return 0;
+}
+
+static void ring_unmap(struct loader_ring *r)
+{
+	if (r->cons_pos)
+		munmap(r->cons_pos, r->page);
+	if (r->prod_pos)
+		munmap((void *)r->prod_pos, r->page + 2 * r->size);
+	memset(r, 0, sizeof(*r));
+}
+
+/* The record header the kernel writes before each record (BPF_RINGBUF_HDR_SZ bytes): the
+ * length with two flag bits, and a page offset we do not use. */
+#define RB_BUSY (1u << 31)    /* reserved, not committed yet */
+#define RB_DISCARD (1u << 30) /* discarded by the program: skip it */
+#define RB_HDR 8u
+
+/* How much consumed space may be held before the consumer position is published during a
+ * long drain. Between publications the producer keeps reading the same cache line. */
+#define RB_PUBLISH_BYTES (256u << 10)
+
+/*
+ * Consumes like libbpf's ring_buffer__consume, with one difference: the consumer position
+ * is published once per drain (and every RB_PUBLISH_BYTES within a long one), not after
+ * every record. Every bpf_ringbuf_reserve() in the kernel reads that position; a store to it
+ * per record made each reserve that ran while the daemon was draining (on the other CPU)
+ * miss its cache line, so the slower the daemon's work per record (rules), the dearer the
+ * traced syscalls became. Holding the space a little longer costs nothing that matters:
+ * a drain is a millisecond of records, a few hundred KiB at most against MiBs of ring.
+ */
+long loader_consume(struct loader *l)
+{
+	struct loader_ring *r = &l->ring;
+	unsigned long cons, prod, published;
+	long n = 0;
+
+	if (!r->cons_pos)
+		return 0;
+	cons = __atomic_load_n(r->cons_pos, __ATOMIC_ACQUIRE);
+	published = cons;
+	for (;;) {
+		prod = __atomic_load_n(r->prod_pos, __ATOMIC_ACQUIRE);
+		if (cons >= prod)
+			break;
+		while (cons < prod) {
+			const uint8_t *hdr = r->data + (cons & (r->size - 1));
+			uint32_t len = __atomic_load_n((const uint32_t *)hdr, __ATOMIC_ACQUIRE);
+
+			if (len & RB_BUSY)
+				goto out; /* not committed yet: the next drain takes it */
+			cons += ((len & ~(RB_BUSY | RB_DISCARD)) + RB_HDR + 7) & ~7ul;
+			if (!(len & RB_DISCARD)) {
+				n++;
+				if (r->on_record(r->ctx, (void *)(hdr + RB_HDR),
+						 len & ~(RB_BUSY | RB_DISCARD)) < 0) {
+					__atomic_store_n(r->cons_pos, cons, __ATOMIC_RELEASE);
+					return -1;
+				}
+			}
+			if (cons - published >= RB_PUBLISH_BYTES) {
+				__atomic_store_n(r->cons_pos, cons, __ATOMIC_RELEASE);
+				published = cons;
+			}
+		}
+	}
+out:
+	if (cons != published)
+		__atomic_store_n(r->cons_pos, cons, __ATOMIC_RELEASE);
+	return n;
+}
+
 int loader_start(struct loader *l, const struct loader_opts *o)
 {
 	int err = 0;
@@ -89,9 +186,8 @@ int loader_start(struct loader *l, const struct loader_opts *o)
 			return -1;
 		}
 	}
-	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), o->on_record, o->ctx, NULL);
-	if (!l->rb) {
-		log_error("cannot set up the ring buffer consumer: %s", strerror(errno));
+	if (ring_map(&l->ring, bpf_map__fd(l->skel->maps.events), o)) {
+		log_error("cannot map the ring buffer: %s", strerror(errno));
 		loader_stop(l);
 		return -1;
 	}
@@ -154,8 +250,7 @@ void loader_detach(struct loader *l)
 
 void loader_stop(struct loader *l)
 {
-	ring_buffer__free(l->rb);
-	l->rb = NULL;
+	ring_unmap(&l->ring);
 	sensor_bpf__destroy(l->skel);
 	l->skel = NULL;
 }

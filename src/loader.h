@@ -1,8 +1,8 @@
 /*
  * The BPF boundary: opens the embedded skeleton, sets its load-time knobs, loads it,
- * attaches the programs (tp_btf, or raw_tp where tp_btf is missing or refused), and sets up
- * the ring buffer consumer. Also reads the per-CPU counters and writes the
- * interesting-syscall bitmap.
+ * attaches the programs (tp_btf, or raw_tp where tp_btf is missing or refused), and maps
+ * the ring buffer for its consumer (loader_consume). Also reads the per-CPU counters and
+ * writes the interesting-syscall bitmap.
  */
 #ifndef SAKER_LOADER_H
 #define SAKER_LOADER_H
@@ -19,9 +19,22 @@
 
 struct sensor_bpf;
 
+/* The ring buffer as the kernel maps it: the consumer position on a page of its own (ours
+ * to write), the producer position on the next, then the data, mapped twice in a row so
+ * that a record that wraps around the end reads as one piece. */
+struct loader_ring {
+	unsigned long *cons_pos;
+	const unsigned long *prod_pos;
+	const uint8_t *data;
+	size_t size; /* of the data, a power of two */
+	size_t page;
+	ring_buffer_sample_fn on_record;
+	void *ctx;
+};
+
 struct loader {
 	struct sensor_bpf *skel;
-	struct ring_buffer *rb;
+	struct loader_ring ring;
 	bool tp_btf; /* which program type ended up attached */
 	int ncpus;
 };
@@ -38,6 +51,10 @@ struct loader_opts {
 
 /* Loads and attaches everything. Returns 0, or -1 after logging why. */
 int loader_start(struct loader *l, const struct loader_opts *o);
+
+/* Hands every record in the ring buffer to on_record, in order, and frees their space.
+ * Returns the number of records, or -1 when on_record returned an error. */
+long loader_consume(struct loader *l);
 
 /* Replaces the interesting-syscall bitmap; takes effect at once. */
 void loader_set_bitmap(struct loader *l, const uint64_t *bitmap);

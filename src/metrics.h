@@ -101,7 +101,7 @@ static inline void metrics_eval_time(struct metrics *m, uint64_t ns)
 uint64_t metrics_now_ns(void);
 uint64_t metrics_now_ms(void);
 
-/* A ring buffer drain: rc as ring_buffer__consume returned it. */
+/* A ring buffer drain: rc as loader_consume returned it (negative: an error). */
 void metrics_drained(struct metrics *m, int rc);
 
 /* Maps the ring buffer map's position pages (map_fd, data size bytes) to read its fill.
