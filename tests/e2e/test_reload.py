@@ -72,6 +72,14 @@ def log_count(path, text):
     return open(path, encoding="utf-8", errors="replace").read().count(text)
 
 
+def wait_count(path, text, more_than, timeout=5.0):
+    """Waits until text is in the log more than more_than times; whether it is."""
+    deadline = time.monotonic() + timeout
+    while log_count(path, text) <= more_than and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return log_count(path, text) > more_than
+
+
 def touch(path):
     with open(path, "w"):
         pass
@@ -154,10 +162,7 @@ def watch_cases(tap, exe):
             f.write(RULE % {"name": "rule W3", "prefix": os.path.join(d, "w3")})
         os.rename(real + ".tmp", real)
         problems = []
-        deadline = time.monotonic() + 5
-        while log_count(err, "config change: reloaded") <= n0 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if log_count(err, "config change: reloaded") <= n0:
+        if not wait_count(err, "config change: reloaded", n0):
             problems.append("no reload after the rules file was replaced")
         t3 = os.path.join(d, "w3a")
         touch(t3)
@@ -176,11 +181,7 @@ def watch_cases(tap, exe):
         problems = [] if n1 == n0 else ["%d reloads for unrelated files" % (n1 - n0)]
         # the control: the watch still works
         os.utime(real)
-        deadline = time.monotonic() + 5
-        while log_count(err, "watch_config_files: the configuration or rules changed") <= n1 \
-                and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if log_count(err, "watch_config_files: the configuration or rules changed") <= n1:
+        if not wait_count(err, "watch_config_files: the configuration or rules changed", n1):
             problems.append("a touch of the rules file did not reload (control)")
         tap.report("watch: other files in the same directories do not reload", problems)
 
@@ -351,9 +352,7 @@ def main():
         p.send_signal(signal.SIGHUP)
         problems = []
         b5 = os.path.join(d, "tokB5")
-        deadline = time.monotonic() + 5
-        while log_count(err, "SIGHUP: outputs replaced") < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_count(err, "SIGHUP: outputs replaced", 1)
         touch(b5)
         if not (wait_file(f2) and wait_alert(f2, "rule B", b5)):
             problems.append("the moved file output did not receive the alert")
@@ -414,9 +413,7 @@ def main():
         config("B.yaml", "file_output:\n  enabled: true\n  filename: %s\n" % f2)
         n0 = log_count(err, "SIGHUP: reloaded")
         p.send_signal(signal.SIGHUP)
-        deadline = time.monotonic() + 5
-        while log_count(err, "SIGHUP: reloaded") <= n0 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_count(err, "SIGHUP: reloaded", n0)
         b8 = os.path.join(d, "tokB8")
         touch(b8)
         if not wait_alert(out, "rule B", b8):
